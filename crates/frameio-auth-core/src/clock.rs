@@ -1,6 +1,8 @@
 //! Where "now" comes from: the system clock in production, a hand-driven clock in tests.
 
 use std::fmt::Debug;
+use std::future::{Future, ready};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
@@ -14,6 +16,16 @@ use crate::Timestamp;
 pub trait Clock: Send + Sync + Debug {
     /// The current time.
     fn now(&self) -> Timestamp;
+}
+
+/// Waits for a while: the one way frameio-auth code pauses (retry backoff, `Retry-After`).
+///
+/// Production code uses a runtime timer (the transport crate provides a tokio one); tests use
+/// [`ManualClock`], whose `sleep` moves the clock forward at once, so a test of a 2-second
+/// `Retry-After` takes no wall time. Core stays free of any async runtime.
+pub trait Sleeper: Send + Sync + Debug {
+    /// Completes after `duration`.
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
 }
 
 /// The operating system's wall clock.
@@ -83,6 +95,20 @@ impl Clock for ManualClock {
     }
 }
 
+impl Sleeper for ManualClock {
+    /// Advances the clock by `duration` and completes immediately.
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        self.advance(duration);
+        Box::pin(ready(()))
+    }
+}
+
+impl<S: Sleeper + ?Sized> Sleeper for Arc<S> {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        (**self).sleep(duration)
+    }
+}
+
 impl<C: Clock + ?Sized> Clock for Arc<C> {
     fn now(&self) -> Timestamp {
         (**self).now()
@@ -109,6 +135,13 @@ mod tests {
         assert_eq!(clock.now(), Timestamp::from_unix_secs(3));
         clock.advance(Duration::MAX);
         assert_eq!(clock.now(), Timestamp::MAX);
+    }
+
+    #[tokio::test]
+    async fn manual_sleep_advances_without_waiting() {
+        let clock = ManualClock::new(Timestamp::from_unix_secs(0));
+        clock.sleep(Duration::from_secs(2)).await;
+        assert_eq!(clock.now(), Timestamp::from_unix_secs(2));
     }
 
     #[test]

@@ -47,7 +47,7 @@ mod stored;
 mod time;
 mod token_set;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, Sleeper, SystemClock};
 pub use error::{AuthError, ConfigError, ErrorKind, NeedsLoginReason, ProtocolError, StoreError};
 pub use key::{KeyError, TokenKey, TokenKeyBuilder};
 pub use oauth::{
