@@ -32,7 +32,8 @@ fn refresh_policy(c: &mut Criterion) {
 }
 
 fn token_key(c: &mut Criterion) {
-    let scopes = Scopes::parse("openid profile email offline_access additional_info.roles").unwrap_or_default();
+    let scopes = Scopes::parse("openid profile email offline_access additional_info.roles")
+        .unwrap_or_default();
     let key = TokenKey::builder("ims", "prod", "0123456789abcdef0123456789abcdef")
         .profile("alice@example.com")
         .scopes(scopes.clone())

@@ -68,7 +68,12 @@ impl ManualClock {
         let mut current = self.millis.load(Ordering::SeqCst);
         loop {
             let next = current.saturating_add(step);
-            match self.millis.compare_exchange_weak(current, next, Ordering::SeqCst, Ordering::SeqCst) {
+            match self.millis.compare_exchange_weak(
+                current,
+                next,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
                 Ok(_) => return,
                 Err(actual) => current = actual,
             }

@@ -65,9 +65,7 @@ pub enum NeedsLoginReason {
 }
 
 fn describe(description: Option<&str>) -> String {
-    description
-        .map(|d| format!(": {d}"))
-        .unwrap_or_default()
+    description.map(|d| format!(": {d}")).unwrap_or_default()
 }
 
 /// An error from getting, refreshing or keeping tokens.
@@ -242,7 +240,9 @@ pub enum ProtocolError {
         reason: String,
     },
     /// The `state` returned on a redirect was not the one sent.
-    #[error("the `state` on the redirect does not match the request (possible CSRF, or a stale browser tab); start the login again")]
+    #[error(
+        "the `state` on the redirect does not match the request (possible CSRF, or a stale browser tab); start the login again"
+    )]
     StateMismatch,
     /// A response that was neither the expected success nor an OAuth error.
     #[error("unexpected HTTP {status} response: {excerpt}")]
@@ -267,7 +267,9 @@ pub enum StoreError {
         message: String,
     },
     /// A stored entry could not be read. It is left in place, never deleted.
-    #[error("the stored tokens at {location} cannot be read: {reason}; move the entry aside (quarantine) or delete it and sign in again")]
+    #[error(
+        "the stored tokens at {location} cannot be read: {reason}; move the entry aside (quarantine) or delete it and sign in again"
+    )]
     Corrupt {
         /// Where the entry is (a path or an entry name).
         location: String,
@@ -275,7 +277,9 @@ pub enum StoreError {
         reason: FormatError,
     },
     /// Waiting for the refresh lock took too long.
-    #[error("timed out after {waited:?} waiting for the lock on {key}; another process may be stuck refreshing")]
+    #[error(
+        "timed out after {waited:?} waiting for the lock on {key}; another process may be stuck refreshing"
+    )]
     LockTimeout {
         /// The key being locked.
         key: TokenKey,

@@ -151,7 +151,10 @@ fn canonical_form(
     let mut out = String::with_capacity(
         provider.len() + environment.len() + client_id.len() + profile.len() + 8 * scopes.len() + 8,
     );
-    for (i, part) in [provider, environment, client_id, profile].into_iter().enumerate() {
+    for (i, part) in [provider, environment, client_id, profile]
+        .into_iter()
+        .enumerate()
+    {
         if i > 0 {
             out.push(SEPARATOR);
         }
@@ -243,7 +246,9 @@ impl TokenKey {
             .scopes(scopes)
             .build()?;
         if key.as_str() != input {
-            return Err(malformed("not in canonical form (encoding or scope order differs)"));
+            return Err(malformed(
+                "not in canonical form (encoding or scope order differs)",
+            ));
         }
         Ok(key)
     }
@@ -321,7 +326,12 @@ mod tests {
 
     #[test]
     fn encodes_unsafe_characters() {
-        let k = key("https://ims.example:8443/x", "id/../../etc", "über ~", "a b");
+        let k = key(
+            "https://ims.example:8443/x",
+            "id/../../etc",
+            "über ~",
+            "a b",
+        );
         assert_eq!(
             k.as_str(),
             "ims~https%3A%2F%2Fims.example%3A8443%2Fx~id%2F..%2F..%2Fetc~%C3%BCber%20%7E~a,b"
@@ -332,7 +342,9 @@ mod tests {
 
     #[test]
     fn default_profile_and_empty_scopes() {
-        let k = TokenKey::builder("frameio-v2", "prod", "c").build().unwrap();
+        let k = TokenKey::builder("frameio-v2", "prod", "c")
+            .build()
+            .unwrap();
         assert_eq!(k.as_str(), "frameio-v2~prod~c~default~");
         assert_eq!(TokenKey::parse(k.as_str()).unwrap(), k);
     }
@@ -345,7 +357,12 @@ mod tests {
         );
         assert!(TokenKey::builder("IMS", "p", "c").build().is_err());
         assert!(TokenKey::builder("ims", "", "c").build().is_err());
-        assert!(TokenKey::builder("ims", "p", "c").profile("").build().is_err());
+        assert!(
+            TokenKey::builder("ims", "p", "c")
+                .profile("")
+                .build()
+                .is_err()
+        );
     }
 
     #[test]

@@ -59,8 +59,8 @@ pub use policy::{RefreshDecision, RefreshPolicy};
 pub use redact::redact_tokens;
 pub use scopes::{Scope, ScopeError, Scopes};
 pub use secret::{
-    AccessToken, AuthorizationCode, ClientSecret, CsrfState, DeveloperToken, Fingerprint,
-    IdToken, PkceVerifier, RefreshToken,
+    AccessToken, AuthorizationCode, ClientSecret, CsrfState, DeveloperToken, Fingerprint, IdToken,
+    PkceVerifier, RefreshToken,
 };
 pub use source::TokenSource;
 pub use store::{StoreLock, TokenStore};

@@ -209,7 +209,11 @@ pub(crate) fn json_error_detail(error: &serde_json::Error) -> String {
         serde_json::error::Category::Data => "a field has the wrong type or a duplicate",
         serde_json::error::Category::Eof => "unexpected end of input",
     };
-    format!("{category} at line {}, column {}", error.line(), error.column())
+    format!(
+        "{category} at line {}, column {}",
+        error.line(),
+        error.column()
+    )
 }
 
 /// Interprets an `expires_in`-style value: seconds as a number or a numeric string.
@@ -268,7 +272,10 @@ fn interpret_seconds(
 /// assert_eq!(tokens.expires_at(), Some(Timestamp::from_unix_secs(1_700_086_399)));
 /// # Ok::<(), frameio_auth_core::ProtocolError>(())
 /// ```
-pub fn parse_token_response(body: &[u8], received_at: Timestamp) -> Result<TokenSet, ProtocolError> {
+pub fn parse_token_response(
+    body: &[u8],
+    received_at: Timestamp,
+) -> Result<TokenSet, ProtocolError> {
     if body.len() > MAX_RESPONSE_BYTES {
         return Err(ProtocolError::BodyTooLarge {
             limit: MAX_RESPONSE_BYTES,
@@ -297,8 +304,12 @@ pub fn parse_token_response(body: &[u8], received_at: Timestamp) -> Result<Token
         });
     }
 
-    let lifetime = interpret_seconds(raw.expires_in.as_ref(), "expires_in", Some(DEFAULT_EXPIRES_IN))?
-        .unwrap_or(DEFAULT_EXPIRES_IN);
+    let lifetime = interpret_seconds(
+        raw.expires_in.as_ref(),
+        "expires_in",
+        Some(DEFAULT_EXPIRES_IN),
+    )?
+    .unwrap_or(DEFAULT_EXPIRES_IN);
     let mut tokens = TokenSet::new(access_token, received_at, Lifetime::ExpiresIn(lifetime));
 
     if let Some(token_type) = raw.token_type.as_deref().map(str::trim) {
@@ -312,8 +323,11 @@ pub fn parse_token_response(body: &[u8], received_at: Timestamp) -> Result<Token
     }
 
     if let Some(refresh_token) = raw.refresh_token.filter(|t| !t.is_blank()) {
-        let refresh_lifetime =
-            interpret_seconds(raw.refresh_token_expires_in.as_ref(), "refresh_token_expires_in", None)?;
+        let refresh_lifetime = interpret_seconds(
+            raw.refresh_token_expires_in.as_ref(),
+            "refresh_token_expires_in",
+            None,
+        )?;
         let refresh_expires_at = refresh_lifetime.map(|d| received_at.saturating_add(d));
         tokens = tokens.with_refresh_token(refresh_token, refresh_expires_at);
     }
@@ -378,17 +392,46 @@ mod tests {
 
     #[test]
     fn expires_in_forms() {
-        assert_eq!(lifetime(r#"{"access_token":"a","expires_in":"3600"}"#).unwrap(), Some(Duration::from_secs(3600)));
-        assert_eq!(lifetime(r#"{"access_token":"a","expires_in":" 60 "}"#).unwrap(), Some(Duration::from_secs(60)));
-        assert_eq!(lifetime(r#"{"access_token":"a","expires_in":59.9}"#).unwrap(), Some(Duration::from_secs(59)));
-        assert_eq!(lifetime(r#"{"access_token":"a"}"#).unwrap(), Some(DEFAULT_EXPIRES_IN));
-        assert_eq!(lifetime(r#"{"access_token":"a","expires_in":null}"#).unwrap(), Some(DEFAULT_EXPIRES_IN));
-        assert_eq!(lifetime(r#"{"access_token":"a","expires_in":1e300}"#).unwrap(), Some(MAX_EXPIRES_IN));
-        assert_eq!(lifetime(r#"{"access_token":"a","expires_in":18446744073709551615}"#).unwrap(), Some(MAX_EXPIRES_IN));
-        for bad in ["0", "-5", "\"\"", "\"soon\"", "true", "[1]", "0.5", "\"NaN\"", "\"inf\""] {
+        assert_eq!(
+            lifetime(r#"{"access_token":"a","expires_in":"3600"}"#).unwrap(),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(
+            lifetime(r#"{"access_token":"a","expires_in":" 60 "}"#).unwrap(),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            lifetime(r#"{"access_token":"a","expires_in":59.9}"#).unwrap(),
+            Some(Duration::from_secs(59))
+        );
+        assert_eq!(
+            lifetime(r#"{"access_token":"a"}"#).unwrap(),
+            Some(DEFAULT_EXPIRES_IN)
+        );
+        assert_eq!(
+            lifetime(r#"{"access_token":"a","expires_in":null}"#).unwrap(),
+            Some(DEFAULT_EXPIRES_IN)
+        );
+        assert_eq!(
+            lifetime(r#"{"access_token":"a","expires_in":1e300}"#).unwrap(),
+            Some(MAX_EXPIRES_IN)
+        );
+        assert_eq!(
+            lifetime(r#"{"access_token":"a","expires_in":18446744073709551615}"#).unwrap(),
+            Some(MAX_EXPIRES_IN)
+        );
+        for bad in [
+            "0", "-5", "\"\"", "\"soon\"", "true", "[1]", "0.5", "\"NaN\"", "\"inf\"",
+        ] {
             let body = format!(r#"{{"access_token":"a","expires_in":{bad}}}"#);
             assert!(
-                matches!(parse(&body), Err(ProtocolError::InvalidField { field: "expires_in", .. })),
+                matches!(
+                    parse(&body),
+                    Err(ProtocolError::InvalidField {
+                        field: "expires_in",
+                        ..
+                    })
+                ),
                 "{bad}"
             );
         }
@@ -410,16 +453,45 @@ mod tests {
 
     #[test]
     fn rejects_unusable_bodies() {
-        assert!(matches!(parse(""), Err(ProtocolError::MalformedJson { .. })));
-        assert!(matches!(parse("[]"), Err(ProtocolError::MalformedJson { .. })));
-        assert!(matches!(parse("<html>"), Err(ProtocolError::MalformedJson { .. })));
-        assert!(matches!(parse("{}"), Err(ProtocolError::MissingField { field: "access_token" })));
-        assert!(matches!(parse(r#"{"access_token":"  "}"#), Err(ProtocolError::InvalidField { .. })));
-        assert!(matches!(parse(r#"{"error":"invalid_grant"}"#), Err(ProtocolError::InvalidField { .. })));
-        assert!(matches!(parse(r#"{"access_token":"a","token_type":""}"#), Err(ProtocolError::InvalidField { .. })));
-        assert!(matches!(parse(r#"{"access_token":"a","scope":"a\"b"}"#), Err(ProtocolError::InvalidField { field: "scope", .. })));
+        assert!(matches!(
+            parse(""),
+            Err(ProtocolError::MalformedJson { .. })
+        ));
+        assert!(matches!(
+            parse("[]"),
+            Err(ProtocolError::MalformedJson { .. })
+        ));
+        assert!(matches!(
+            parse("<html>"),
+            Err(ProtocolError::MalformedJson { .. })
+        ));
+        assert!(matches!(
+            parse("{}"),
+            Err(ProtocolError::MissingField {
+                field: "access_token"
+            })
+        ));
+        assert!(matches!(
+            parse(r#"{"access_token":"  "}"#),
+            Err(ProtocolError::InvalidField { .. })
+        ));
+        assert!(matches!(
+            parse(r#"{"error":"invalid_grant"}"#),
+            Err(ProtocolError::InvalidField { .. })
+        ));
+        assert!(matches!(
+            parse(r#"{"access_token":"a","token_type":""}"#),
+            Err(ProtocolError::InvalidField { .. })
+        ));
+        assert!(matches!(
+            parse(r#"{"access_token":"a","scope":"a\"b"}"#),
+            Err(ProtocolError::InvalidField { field: "scope", .. })
+        ));
         let huge = vec![b' '; MAX_RESPONSE_BYTES + 1];
-        assert!(matches!(parse_token_response(&huge, NOW), Err(ProtocolError::BodyTooLarge { .. })));
+        assert!(matches!(
+            parse_token_response(&huge, NOW),
+            Err(ProtocolError::BodyTooLarge { .. })
+        ));
     }
 
     #[test]
@@ -430,11 +502,16 @@ mod tests {
         .unwrap();
         assert_eq!(err.error, OAuthErrorCode::InvalidScope);
         assert_eq!(err.description.as_deref(), Some("bad [redacted] scope"));
-        assert_eq!(err.to_string(), "invalid_scope: bad [redacted] scope (see https://x)");
+        assert_eq!(
+            err.to_string(),
+            "invalid_scope: bad [redacted] scope (see https://x)"
+        );
         assert!(parse_error_response(br#"{"error":""}"#).is_none());
         assert!(parse_error_response(br#"{"error":5}"#).is_none());
         assert_eq!(
-            parse_error_response(br#"{"error":"weird_new_code"}"#).unwrap().error,
+            parse_error_response(br#"{"error":"weird_new_code"}"#)
+                .unwrap()
+                .error,
             OAuthErrorCode::Other("weird_new_code".into())
         );
     }

@@ -12,7 +12,9 @@ use crate::{CsrfState, PkceVerifier, ProtocolError};
 
 /// The operating system's random number generator failed.
 #[derive(Debug, thiserror::Error)]
-#[error("the operating system's random number generator failed ({0}); PKCE and state values cannot be made safely")]
+#[error(
+    "the operating system's random number generator failed ({0}); PKCE and state values cannot be made safely"
+)]
 pub struct RandomnessError(getrandom::Error);
 
 /// `chars` characters of base64url (a subset of the PKCE unreserved set) from fresh randomness.
@@ -153,8 +155,20 @@ mod tests {
         let b = PkceVerifier::generate().unwrap();
         assert_ne!(a, b);
         assert!(PkceVerifier::parse(a.expose_secret()).is_ok());
-        assert_eq!(PkceVerifier::generate_with_len(1).unwrap().expose_secret().len(), 43);
-        assert_eq!(PkceVerifier::generate_with_len(500).unwrap().expose_secret().len(), 128);
+        assert_eq!(
+            PkceVerifier::generate_with_len(1)
+                .unwrap()
+                .expose_secret()
+                .len(),
+            43
+        );
+        assert_eq!(
+            PkceVerifier::generate_with_len(500)
+                .unwrap()
+                .expose_secret()
+                .len(),
+            128
+        );
         let state = CsrfState::generate().unwrap();
         assert_eq!(state.expose_secret().len(), 43);
         assert_ne!(state, CsrfState::generate().unwrap());

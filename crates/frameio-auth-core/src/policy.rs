@@ -177,12 +177,14 @@ impl RefreshPolicy {
     ///
     /// Useful to schedule a background refresh instead of polling.
     pub fn refresh_at(&self, tokens: &TokenSet) -> Option<Timestamp> {
-        self.thresholds(tokens).map(|(_, refresh_from)| refresh_from)
+        self.thresholds(tokens)
+            .map(|(_, refresh_from)| refresh_from)
     }
 
     /// When `tokens` stops being handed out; `None` if it never expires.
     pub fn expired_at(&self, tokens: &TokenSet) -> Option<Timestamp> {
-        self.thresholds(tokens).map(|(expired_from, _)| expired_from)
+        self.thresholds(tokens)
+            .map(|(expired_from, _)| expired_from)
     }
 
     /// `(expired_from, refresh_from)` for a token that expires.
@@ -194,8 +196,12 @@ impl RefreshPolicy {
             .saturating_sub(issued_at.as_unix_millis());
 
         let margin = millis(self.expiry_margin).min(lifetime / 2);
-        let window = millis(self.max_window).min(scale(lifetime, self.lifetime_percent.into(), 100));
-        let draw = mix(self.jitter_seed ^ mix(issued_at.as_unix_millis() ^ mix(expires_at.as_unix_millis()))) % 1000;
+        let window =
+            millis(self.max_window).min(scale(lifetime, self.lifetime_percent.into(), 100));
+        let draw =
+            mix(self.jitter_seed
+                ^ mix(issued_at.as_unix_millis() ^ mix(expires_at.as_unix_millis())))
+                % 1000;
         let jitter = scale(window, u64::from(self.jitter_percent) * draw, 100 * 1000);
 
         let expired_from = expires_at.as_unix_millis().saturating_sub(margin);
@@ -231,9 +237,18 @@ mod tests {
         let policy = RefreshPolicy::default().without_jitter();
         let t = tokens(86_400);
         assert_eq!(policy.decide(&t, at(0)), RefreshDecision::Fresh);
-        assert_eq!(policy.decide(&t, at(86_400 - 330 - 1)), RefreshDecision::Fresh);
-        assert_eq!(policy.decide(&t, at(86_400 - 330)), RefreshDecision::RefreshAhead);
-        assert_eq!(policy.decide(&t, at(86_400 - 31)), RefreshDecision::RefreshAhead);
+        assert_eq!(
+            policy.decide(&t, at(86_400 - 330 - 1)),
+            RefreshDecision::Fresh
+        );
+        assert_eq!(
+            policy.decide(&t, at(86_400 - 330)),
+            RefreshDecision::RefreshAhead
+        );
+        assert_eq!(
+            policy.decide(&t, at(86_400 - 31)),
+            RefreshDecision::RefreshAhead
+        );
         assert_eq!(policy.decide(&t, at(86_400 - 30)), RefreshDecision::Expired);
         assert_eq!(policy.decide(&t, at(200_000)), RefreshDecision::Expired);
     }
@@ -261,7 +276,10 @@ mod tests {
         let policy = RefreshPolicy::default();
         let t = tokens(86_400);
         let refresh_at = policy.refresh_at(&t).unwrap();
-        assert!(refresh_at >= at(86_400 - 330) && refresh_at <= at(86_400 - 270), "{refresh_at:?}");
+        assert!(
+            refresh_at >= at(86_400 - 330) && refresh_at <= at(86_400 - 270),
+            "{refresh_at:?}"
+        );
         assert_eq!(policy.refresh_at(&t), Some(refresh_at));
         let spread: std::collections::BTreeSet<_> = (0..32)
             .map(|seed| policy.with_jitter_seed(seed).refresh_at(&t))
@@ -272,13 +290,18 @@ mod tests {
     #[test]
     fn never_expiring_tokens_are_always_fresh() {
         let t = TokenSet::new(AccessToken::new("a"), ISSUED, Lifetime::Never);
-        assert_eq!(RefreshPolicy::default().decide(&t, Timestamp::MAX), RefreshDecision::Fresh);
+        assert_eq!(
+            RefreshPolicy::default().decide(&t, Timestamp::MAX),
+            RefreshDecision::Fresh
+        );
         assert_eq!(RefreshPolicy::default().refresh_at(&t), None);
     }
 
     #[test]
     fn percentages_are_capped() {
-        let policy = RefreshPolicy::default().with_lifetime_percent(250).with_jitter_percent(101);
+        let policy = RefreshPolicy::default()
+            .with_lifetime_percent(250)
+            .with_jitter_percent(101);
         assert_eq!(policy.lifetime_percent(), 100);
         assert_eq!(policy.jitter_percent(), 100);
     }

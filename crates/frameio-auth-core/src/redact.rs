@@ -40,7 +40,11 @@ pub fn redact_tokens(text: &str) -> Cow<'_, str> {
         let tail = &rest[start..];
         let end = tail.find(|c: char| !is_token_char(c)).unwrap_or(tail.len());
         let word = &tail[..end];
-        out.push_str(if looks_like_credential(word) { "[redacted]" } else { word });
+        out.push_str(if looks_like_credential(word) {
+            "[redacted]"
+        } else {
+            word
+        });
         rest = &tail[end..];
     }
     out.push_str(rest);
@@ -63,7 +67,10 @@ mod tests {
 
     #[test]
     fn redacts_each_kind() {
-        assert_eq!(redact_tokens("token=fio-u-abcdefghij;"), "token=[redacted];");
+        assert_eq!(
+            redact_tokens("token=fio-u-abcdefghij;"),
+            "token=[redacted];"
+        );
         assert_eq!(
             redact_tokens("x 0123456789abcdefABCDEF0123 y"),
             "x [redacted] y"

@@ -38,7 +38,9 @@ pub enum FormatError {
     #[error("not a frameio-auth token set (no \"format\": \"{FORMAT_NAME}\" marker)")]
     Foreign,
     /// A token set written in a version this release cannot read.
-    #[error("format version {found} is not supported (this release reads version {FORMAT_VERSION}); upgrade frameio-auth")]
+    #[error(
+        "format version {found} is not supported (this release reads version {FORMAT_VERSION}); upgrade frameio-auth"
+    )]
     UnsupportedVersion {
         /// The version found.
         found: u64,
@@ -110,7 +112,11 @@ impl TokenSet {
             + self.refresh_token().map_or(0, |t| t.expose_secret().len())
             + self.id_token().map_or(0, |t| t.expose_secret().len());
         let other_len = self.token_type().as_str().len()
-            + self.scopes().iter().map(|s| s.as_str().len() + 1).sum::<usize>()
+            + self
+                .scopes()
+                .iter()
+                .map(|s| s.as_str().len() + 1)
+                .sum::<usize>()
             + self.subject().map_or(0, str::len);
         // JSON escaping grows a character to at most 6 bytes (`\u001f`).
         let mut buffer = Zeroizing::new(Vec::with_capacity(6 * (secret_len + other_len) + 512));
@@ -122,7 +128,9 @@ impl TokenSet {
             issued_at_ms: self.issued_at().as_unix_millis(),
             expires_at_ms: self.expires_at().map(Timestamp::as_unix_millis),
             refresh_token: self.refresh_token().map(RefreshToken::expose_secret),
-            refresh_token_expires_at_ms: self.refresh_token_expires_at().map(Timestamp::as_unix_millis),
+            refresh_token_expires_at_ms: self
+                .refresh_token_expires_at()
+                .map(Timestamp::as_unix_millis),
             id_token: self.id_token().map(IdToken::expose_secret),
             scopes: self.scopes(),
             subject: self.subject(),
@@ -186,7 +194,8 @@ impl StoredV1 {
         if let Some(refresh_token) = self.refresh_token {
             tokens = tokens.with_refresh_token(
                 refresh_token,
-                self.refresh_token_expires_at_ms.map(Timestamp::from_unix_millis),
+                self.refresh_token_expires_at_ms
+                    .map(Timestamp::from_unix_millis),
             );
         }
         if let Some(id_token) = self.id_token {
@@ -226,7 +235,10 @@ mod tests {
         assert_eq!(back, tokens);
         assert_eq!(back.access_token().expose_secret(), "acc\"ess\u{1}é");
         let text = std::str::from_utf8(&bytes).unwrap();
-        assert!(text.starts_with(r#"{"format":"frameio-auth.token-set","version":1,"#), "{text}");
+        assert!(
+            text.starts_with(r#"{"format":"frameio-auth.token-set","version":1,"#),
+            "{text}"
+        );
     }
 
     #[test]
@@ -234,16 +246,29 @@ mod tests {
         let tokens = full();
         let bytes = tokens.to_stored_json().unwrap();
         assert!(bytes.len() <= bytes.capacity());
-        let estimate = 6 * (tokens.access_token().expose_secret().len() + 7 + 2 + 6 + 15 + 12) + 512;
+        let estimate =
+            6 * (tokens.access_token().expose_secret().len() + 7 + 2 + 6 + 15 + 12) + 512;
         assert!(bytes.capacity() >= estimate.min(bytes.capacity()));
     }
 
     #[test]
     fn classifies_bad_input() {
-        assert!(matches!(TokenSet::from_stored_json(b""), Err(FormatError::NotJson { .. })));
-        assert!(matches!(TokenSet::from_stored_json(b"{\"format\":"), Err(FormatError::NotJson { .. })));
-        assert_eq!(TokenSet::from_stored_json(b"[1,2]"), Err(FormatError::Foreign));
-        assert_eq!(TokenSet::from_stored_json(b"{\"a\":1}"), Err(FormatError::Foreign));
+        assert!(matches!(
+            TokenSet::from_stored_json(b""),
+            Err(FormatError::NotJson { .. })
+        ));
+        assert!(matches!(
+            TokenSet::from_stored_json(b"{\"format\":"),
+            Err(FormatError::NotJson { .. })
+        ));
+        assert_eq!(
+            TokenSet::from_stored_json(b"[1,2]"),
+            Err(FormatError::Foreign)
+        );
+        assert_eq!(
+            TokenSet::from_stored_json(b"{\"a\":1}"),
+            Err(FormatError::Foreign)
+        );
         assert_eq!(
             TokenSet::from_stored_json(br#"{"format":"frameio-auth.token-set","version":2}"#),
             Err(FormatError::UnsupportedVersion { found: 2 })

@@ -88,15 +88,24 @@ mod tests {
 
     #[test]
     fn arithmetic_saturates() {
-        assert_eq!(Timestamp::MAX.saturating_add(Duration::from_secs(1)), Timestamp::MAX);
+        assert_eq!(
+            Timestamp::MAX.saturating_add(Duration::from_secs(1)),
+            Timestamp::MAX
+        );
         assert_eq!(
             Timestamp::UNIX_EPOCH.saturating_sub(Duration::from_secs(1)),
             Timestamp::UNIX_EPOCH
         );
         assert_eq!(Timestamp::from_unix_secs(u64::MAX), Timestamp::MAX);
         let t = Timestamp::from_unix_millis(5_000);
-        assert_eq!(t.saturating_duration_since(Timestamp::from_unix_millis(7_000)), Duration::ZERO);
-        assert_eq!(t.saturating_duration_since(Timestamp::from_unix_millis(1_500)), Duration::from_millis(3_500));
+        assert_eq!(
+            t.saturating_duration_since(Timestamp::from_unix_millis(7_000)),
+            Duration::ZERO
+        );
+        assert_eq!(
+            t.saturating_duration_since(Timestamp::from_unix_millis(1_500)),
+            Duration::from_millis(3_500)
+        );
     }
 
     #[test]

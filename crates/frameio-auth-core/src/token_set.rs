@@ -281,7 +281,11 @@ mod tests {
     use super::*;
 
     fn set(lifetime: Lifetime) -> TokenSet {
-        TokenSet::new(AccessToken::new("a"), Timestamp::from_unix_secs(1000), lifetime)
+        TokenSet::new(
+            AccessToken::new("a"),
+            Timestamp::from_unix_secs(1000),
+            lifetime,
+        )
     }
 
     #[test]
@@ -301,18 +305,27 @@ mod tests {
         assert_eq!(tokens.remaining(t), Some(Duration::from_secs(5)));
         assert!(!tokens.is_expired(t));
         assert!(tokens.is_expired(Timestamp::from_unix_secs(1010)));
-        assert_eq!(tokens.remaining(Timestamp::from_unix_secs(2000)), Some(Duration::ZERO));
+        assert_eq!(
+            tokens.remaining(Timestamp::from_unix_secs(2000)),
+            Some(Duration::ZERO)
+        );
     }
 
     #[test]
     fn inherits_refresh_token_only_when_missing() {
         let old = set(Lifetime::Never).with_refresh_token(RefreshToken::new("old"), None);
         let without = set(Lifetime::Never).inherit_refresh_token(&old);
-        assert_eq!(without.refresh_token().map(RefreshToken::expose_secret), Some("old"));
+        assert_eq!(
+            without.refresh_token().map(RefreshToken::expose_secret),
+            Some("old")
+        );
         let with = set(Lifetime::Never)
             .with_refresh_token(RefreshToken::new("new"), None)
             .inherit_refresh_token(&old);
-        assert_eq!(with.refresh_token().map(RefreshToken::expose_secret), Some("new"));
+        assert_eq!(
+            with.refresh_token().map(RefreshToken::expose_secret),
+            Some("new")
+        );
     }
 
     #[test]
@@ -329,8 +342,16 @@ mod tests {
     #[test]
     fn from_parts_rejects_inverted_times() {
         let access = AccessToken::new("a");
-        assert!(TokenSet::from_parts(access.clone(), Timestamp::from_unix_secs(5), Some(Timestamp::from_unix_secs(4))).is_none());
-        let ok = TokenSet::from_parts(access, Timestamp::from_unix_millis(5), Some(Timestamp::MAX)).unwrap();
+        assert!(
+            TokenSet::from_parts(
+                access.clone(),
+                Timestamp::from_unix_secs(5),
+                Some(Timestamp::from_unix_secs(4))
+            )
+            .is_none()
+        );
+        let ok = TokenSet::from_parts(access, Timestamp::from_unix_millis(5), Some(Timestamp::MAX))
+            .unwrap();
         assert_eq!(ok.expires_at(), Some(Timestamp::MAX));
     }
 }

@@ -1,0 +1,68 @@
+//! The core traits are object safe, `Send + Sync`, and mockable by downstream crates.
+#![cfg(feature = "mock")]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use frameio_auth_core::mock::{MockStoreLock, MockTokenSource, MockTokenStore};
+use frameio_auth_core::{
+    AccessToken, AuthError, ErrorKind, Lifetime, NeedsLoginReason, StoreLock, Timestamp, TokenKey,
+    TokenSet, TokenSource, TokenStore,
+};
+
+fn key() -> TokenKey {
+    TokenKey::builder("ims", "prod", "client").build().unwrap()
+}
+
+fn tokens() -> TokenSet {
+    TokenSet::new(
+        AccessToken::new("a"),
+        Timestamp::from_unix_secs(1),
+        Lifetime::ExpiresIn(Duration::from_secs(60)),
+    )
+}
+
+fn assert_send_sync<T: Send + Sync + ?Sized>() {}
+
+#[test]
+fn traits_are_object_safe_and_thread_safe() {
+    assert_send_sync::<dyn TokenStore>();
+    assert_send_sync::<dyn TokenSource>();
+    assert_send_sync::<dyn StoreLock>();
+}
+
+#[tokio::test]
+async fn mocked_store_behaves_as_programmed() {
+    let mut store = MockTokenStore::new();
+    store.expect_load().returning(|_| Ok(Some(tokens())));
+    store.expect_lock().times(1).returning(|k| {
+        let mut lock = MockStoreLock::new();
+        lock.expect_key().return_const(k.clone());
+        Ok(Box::new(lock))
+    });
+    let store: Arc<dyn TokenStore> = Arc::new(store);
+
+    let guard = store.lock(&key()).await.unwrap();
+    assert_eq!(guard.key(), &key());
+    assert_eq!(store.load(&key()).await.unwrap(), Some(tokens()));
+}
+
+#[tokio::test]
+async fn mocked_source_can_demand_a_login() {
+    let mut source = MockTokenSource::new();
+    source.expect_key().return_const(key());
+    source
+        .expect_fetch()
+        .withf(|current| current.is_none())
+        .returning(|_| {
+            Err(AuthError::NeedsLogin {
+                reason: NeedsLoginReason::NoRefreshToken,
+                debug_id: None,
+            })
+        });
+    let source: Arc<dyn TokenSource> = Arc::new(source);
+
+    assert_eq!(source.key(), key());
+    let err = source.fetch(None).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NeedsLogin);
+}
