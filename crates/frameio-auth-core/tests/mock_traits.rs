@@ -1,5 +1,6 @@
 //! The core traits are object safe, `Send + Sync`, and mockable by downstream crates.
 #![cfg(feature = "mock")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +48,8 @@ async fn mocked_store_behaves_as_programmed() {
     assert_eq!(store.load(&key()).await.unwrap(), Some(tokens()));
 }
 
+// `Option::is_none` cannot replace the closure: the argument's lifetime is higher-ranked.
+#[allow(clippy::redundant_closure_for_method_calls)]
 #[tokio::test]
 async fn mocked_source_can_demand_a_login() {
     let mut source = MockTokenSource::new();

@@ -1,4 +1,5 @@
 //! Debug output of every secret type, and of everything holding secrets, reveals no secret.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
 
 use std::time::Duration;
 

@@ -1,4 +1,5 @@
 //! Property tests: round trips and parsers that must never panic or lose data.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
 
 use std::time::Duration;
 
