@@ -100,8 +100,10 @@ fn materialise_db(shared: &Path, target: &Path) -> Result<PathBuf, String> {
 /// `config` (the text of a deny.toml) with `[advisories] db-path` set to `db_root`: any
 /// `db-path` in that section is replaced; the section is added if missing.
 fn with_db_path(config: &str, db_root: &Path) -> String {
+    // The snapshot cannot be refreshed here (no network), so its age is no reason to fail;
+    // a newer snapshot arrives with ../shared.
     let setting = format!(
-        "db-path = {}  # written by `cargo xtask ci`",
+        "db-path = {}  # written by `cargo xtask ci`\nmaximum-db-staleness = \"P3650D\"",
         toml_string(&db_root.to_string_lossy())
     );
     let mut out = String::with_capacity(config.len() + setting.len() + 32);
@@ -119,7 +121,9 @@ fn with_db_path(config: &str, db_root: &Path) -> String {
                 written = true;
                 continue;
             }
-        } else if in_advisories && is_key(trimmed, "db-path") {
+        } else if in_advisories
+            && (is_key(trimmed, "db-path") || is_key(trimmed, "maximum-db-staleness"))
+        {
             continue;
         }
         out.push_str(line);
@@ -187,6 +191,7 @@ mod tests {
             out,
             "[graph]\nall-features = true\n\n[advisories] # why\n\
              db-path = \"/w/target/advisory-db\"  # written by `cargo xtask ci`\n\
+             maximum-db-staleness = \"P3650D\"\n\
              version = 2\n\n[bans]\n"
         );
     }
@@ -204,7 +209,9 @@ mod tests {
     fn advisories_table_is_added_when_missing() {
         let out = with_db_path("[bans]\n", Path::new("/db"));
         assert!(
-            out.ends_with("\n[advisories]\ndb-path = \"/db\"  # written by `cargo xtask ci`\n")
+            out.ends_with(
+            "\n[advisories]\ndb-path = \"/db\"  # written by `cargo xtask ci`\nmaximum-db-staleness = \"P3650D\"\n"
+        )
         );
     }
 

@@ -39,6 +39,7 @@ fn main() -> ExitCode {
         }
     };
 
+    // Reserved: a `Command::Release { .. } => release::run(..)` arm, see `cli::Command`.
     match command {
         Command::Help(topic) => {
             print!("{}", cli::help_text(topic));
@@ -50,7 +51,7 @@ fn main() -> ExitCode {
             } else {
                 ExitCode::from(EXIT_FAILED)
             }
-        } // Later: `Command::Release { .. } => release::run(..)`, see `cli::Command`.
+        }
     }
 }
 
