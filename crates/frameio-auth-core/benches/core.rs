@@ -28,6 +28,13 @@ fn refresh_policy(c: &mut Criterion) {
     group.bench_function("decide_refresh_ahead", |b| {
         b.iter(|| policy.decide(black_box(&tokens), black_box(ahead)));
     });
+    let schedule = policy.schedule(&tokens);
+    group.bench_function("schedule_decide", |b| {
+        b.iter(|| black_box(&schedule).decide(black_box(fresh)));
+    });
+    group.bench_function("schedule", |b| {
+        b.iter(|| policy.schedule(black_box(&tokens)))
+    });
     group.finish();
 }
 

@@ -55,7 +55,7 @@ pub use oauth::{
     parse_error_response, parse_token_response,
 };
 pub use pkce::{PkceChallenge, RandomnessError};
-pub use policy::{RefreshDecision, RefreshPolicy};
+pub use policy::{RefreshDecision, RefreshPolicy, RefreshSchedule};
 pub use redact::redact_tokens;
 pub use scopes::{Scope, ScopeError, Scopes};
 pub use secret::{
