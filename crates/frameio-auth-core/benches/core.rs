@@ -33,7 +33,7 @@ fn refresh_policy(c: &mut Criterion) {
         b.iter(|| black_box(&schedule).decide(black_box(fresh)));
     });
     group.bench_function("schedule", |b| {
-        b.iter(|| policy.schedule(black_box(&tokens)))
+        b.iter(|| policy.schedule(black_box(&tokens)));
     });
     group.finish();
 }
