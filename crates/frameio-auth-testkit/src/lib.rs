@@ -1,1 +1,29 @@
-//! placeholder
+//! Test kit for frameio-auth: what you need to test code that gets, keeps and refreshes
+//! Frame.io and Adobe IMS tokens, without the internet and without sleeping.
+//!
+//! - [`store`]: the [`TokenStore`](frameio_auth_core::TokenStore) conformance suite. Every
+//!   store, ours or a fork's, proves itself with
+//!   `frameio_auth_testkit::store::conformance(Arc::new(MyStore::new())).await`. It uses
+//!   random keys and cleans up after itself, so it is safe against a real OS keyring.
+//! - [`ManualClock`] (re-exported from `frameio-auth-core`): time that moves only when a test
+//!   says so, with [`Clock`], [`Sleeper`] and [`Timestamp`].
+//! - Fake servers that speak HTTP on 127.0.0.1 port 0: a fake Adobe IMS in module `ims`, and
+//!   a fake Frame.io V2 API later.
+//!
+//! Depends on `frameio-auth-core` only, never on the clients or stores it checks, and is meant
+//! to be used as a dev-dependency.
+//!
+//! ```
+//! use std::time::Duration;
+//! use frameio_auth_testkit::{Clock, ManualClock, Timestamp};
+//!
+//! let clock = ManualClock::new(Timestamp::from_unix_secs(1_700_000_000));
+//! clock.advance(Duration::from_secs(86_399));
+//! assert_eq!(clock.now(), Timestamp::from_unix_secs(1_700_086_399));
+//! ```
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod store;
+
+pub use frameio_auth_core::{Clock, ManualClock, Sleeper, Timestamp};
