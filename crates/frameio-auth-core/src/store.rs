@@ -25,8 +25,11 @@ pub trait StoreLock: Send + Sync {
 ///   and is never deleted by the store.
 /// - `delete` of a missing key succeeds.
 /// - `keys` lists every key that has an entry.
+/// - `keys` lists each key once, in no particular order.
 /// - `lock` excludes every other holder of the same key, in this process and (for durable
 ///   stores) in other processes, until the returned guard is dropped. It is not reentrant.
+///   Locks on different keys never block each other, and the holder can still `load`,
+///   `save` and `delete` its key.
 ///
 /// The refresh algorithm relies on `lock`: it locks, re-loads (another process may have
 /// refreshed and rotated the refresh token already), refreshes only if still needed, saves,
