@@ -24,8 +24,7 @@ pub trait StoreLock: Send + Sync {
 /// - `load` of a missing key is `Ok(None)`; an unreadable entry is an error, never `None`,
 ///   and is never deleted by the store.
 /// - `delete` of a missing key succeeds.
-/// - `keys` lists every key that has an entry.
-/// - `keys` lists each key once, in no particular order.
+/// - `keys` lists every key that has an entry, each once, in no particular order.
 /// - `lock` excludes every other holder of the same key, in this process and (for durable
 ///   stores) in other processes, until the returned guard is dropped. It is not reentrant.
 ///   Locks on different keys never block each other, and the holder can still `load`,
