@@ -56,7 +56,7 @@ pub use oauth::{
 };
 pub use pkce::{PkceChallenge, RandomnessError};
 pub use policy::{RefreshDecision, RefreshPolicy, RefreshSchedule};
-pub use redact::redact_tokens;
+pub use redact::{redact_tokens, redacted_excerpt};
 pub use scopes::{Scope, ScopeError, Scopes};
 pub use secret::{
     AccessToken, AuthorizationCode, ClientSecret, CsrfState, DeveloperToken, Fingerprint, IdToken,

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::redact::excerpt;
+use crate::redact::redacted_excerpt as excerpt;
 use crate::{
     AccessToken, IdToken, Lifetime, ProtocolError, RefreshToken, Scopes, Timestamp, TokenSet,
     TokenType,

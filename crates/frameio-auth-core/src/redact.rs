@@ -51,8 +51,14 @@ pub fn redact_tokens(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// A short, redacted excerpt of `text` for an error message: at most `max_chars` characters.
-pub(crate) fn excerpt(text: &str, max_chars: usize) -> String {
+/// A short excerpt of `text` for an error message: [`redact_tokens`] applied, then cut to
+/// `max_chars` characters (with `…` when cut).
+///
+/// ```
+/// use frameio_auth_core::redacted_excerpt;
+/// assert_eq!(redacted_excerpt("<html>Bad Gateway</html>", 10), "<html>Bad …");
+/// ```
+pub fn redacted_excerpt(text: &str, max_chars: usize) -> String {
     let redacted = redact_tokens(text);
     let mut out: String = redacted.chars().take(max_chars).collect();
     if redacted.chars().nth(max_chars).is_some() {
@@ -81,7 +87,7 @@ mod tests {
 
     #[test]
     fn excerpt_truncates() {
-        assert_eq!(excerpt("abcdef", 3), "abc…");
-        assert_eq!(excerpt("abc", 3), "abc");
+        assert_eq!(redacted_excerpt("abcdef", 3), "abc…");
+        assert_eq!(redacted_excerpt("abc", 3), "abc");
     }
 }

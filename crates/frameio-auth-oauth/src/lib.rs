@@ -1,0 +1,84 @@
+//! OAuth 2 transport for frameio-auth.
+//!
+//! Everything here is provider-neutral; the IMS and Frame.io V2 crates add endpoints, scopes
+//! and quirks on top.
+//!
+//! - [`TokenClient`]: a client for one token endpoint. It sends a [`Grant`]
+//!   (`authorization_code`, `refresh_token`, `client_credentials`) with a [`ClientAuth`]
+//!   (HTTP Basic, secret in the body, or a public client), retries transient failures with
+//!   exponential backoff, full jitter and `Retry-After` ([`RetryPolicy`]), caps response
+//!   bodies, keeps the IMS `x-debug-id` in every error and traces each attempt without ever
+//!   recording a secret.
+//! - [`SecureUrl`]: HTTPS required, except loopback hosts (127.0.0.0/8, `[::1]`, `localhost`).
+//!   TLS is rustls only.
+//! - [`AuthorizationRequest`]: the authorization URL, always with PKCE S256 and a random
+//!   `state`, and the serializable [`PendingAuthorization`] that checks the redirect.
+//! - [`LoopbackReceiver`]: the RFC 8252 redirect receiver on 127.0.0.1 (HTTP, or HTTPS with a
+//!   self-signed `localhost` certificate).
+//!
+//! Time is injected: a [`Clock`](frameio_auth_core::Clock) for "now" and a
+//! [`Sleeper`](frameio_auth_core::Sleeper) for waits ([`TokioSleeper`] by default), so tests
+//! run retries and deadlines on a [`ManualClock`](frameio_auth_core::ManualClock) without
+//! waiting.
+//!
+//! ```no_run
+//! use frameio_auth_core::{ClientSecret, Scopes};
+//! use frameio_auth_oauth::{
+//!     AuthorizationRequest, ClientAuth, LoopbackReceiver, ScopeFormat, SecureUrl, TokenClient,
+//! };
+//!
+//! # async fn login() -> Result<(), Box<dyn std::error::Error>> {
+//! let receiver = LoopbackReceiver::builder().https().bind().await?;
+//! let (url, pending) = AuthorizationRequest::new(
+//!     SecureUrl::parse("https://ims-na1.adobelogin.com/ims/authorize/v2")?,
+//!     "my-client-id",
+//!     receiver.redirect_uri(),
+//! )
+//! .scopes(&Scopes::parse("openid AdobeID offline_access")?, ScopeFormat::SpaceSeparated)
+//! .build()?;
+//! println!("open {url}");
+//! let code = receiver.wait_for_code(&pending).await?;
+//!
+//! let client = TokenClient::builder(
+//!     SecureUrl::parse("https://ims-na1.adobelogin.com/ims/token/v3")?,
+//!     ClientAuth::basic("my-client-id", ClientSecret::new("my-secret")),
+//! )
+//! .build()?;
+//! let tokens = client.request_token(&pending.token_grant(code)).await?;
+//! # let _ = tokens;
+//! # Ok(()) }
+//! ```
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod authorize;
+mod body;
+mod callback;
+mod client;
+mod client_auth;
+mod form;
+mod grant;
+mod loopback;
+mod retry;
+mod sleep;
+mod transport_security;
+
+pub use authorize::AuthorizationRequest;
+pub use callback::{CallbackParams, PendingAuthorization};
+pub use client::{DEFAULT_MAX_BODY_BYTES, TokenClient, TokenClientBuilder};
+pub use client_auth::{ClientAuth, ClientIdPlacement};
+pub use grant::{Grant, ScopeFormat};
+pub use loopback::{
+    DEFAULT_CALLBACK_PATH, DEFAULT_LOOPBACK_DEADLINE, LoopbackError, LoopbackReceiver,
+    LoopbackReceiverBuilder, RedirectHost,
+};
+pub use retry::{
+    DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_BASE_BACKOFF, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_BACKOFF, DEFAULT_MAX_RETRY_AFTER, DEFAULT_OVERALL_DEADLINE, RetryPolicy,
+    parse_retry_after,
+};
+pub use sleep::TokioSleeper;
+pub use transport_security::{SecureUrl, USER_AGENT, is_loopback_host};
+
+/// The `url` crate version this crate's API uses ([`url::Url`] in signatures).
+pub use url;

@@ -1,0 +1,397 @@
+//! The RFC 8252 loopback redirect receiver for native and command-line apps.
+
+mod pages;
+mod server;
+mod tls;
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use frameio_auth_core::{AuthError, AuthorizationCode, Sleeper};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tracing::Instrument as _;
+
+use crate::{PendingAuthorization, TokioSleeper};
+use server::{Shared, serve_connection};
+
+/// How long [`LoopbackReceiver::wait_for_code`] waits by default: 5 minutes, time enough to
+/// sign in (and pass two-factor authentication) without leaving a port open for long.
+pub const DEFAULT_LOOPBACK_DEADLINE: Duration = Duration::from_secs(5 * 60);
+
+/// The callback path used unless another is set: `/callback`.
+pub const DEFAULT_CALLBACK_PATH: &str = "/callback";
+
+/// Pause after a failed `accept` (for example too many open files) before trying again.
+const ACCEPT_RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// How the host of the redirect URI is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RedirectHost {
+    /// The bound address, `127.0.0.1` (RFC 8252 §7.3 recommends the literal). The default in
+    /// plain HTTP mode.
+    Ip,
+    /// `localhost`: what IMS redirect URI patterns use (`https://localhost/...`). The default in
+    /// HTTPS mode, where the certificate names `localhost`.
+    Localhost,
+}
+
+/// Why the loopback receiver failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoopbackError {
+    /// The address is not an IPv4 loopback address (`127.0.0.0/8`).
+    #[error(
+        "refusing to listen on {address}: the loopback receiver binds 127.0.0.0/8 only, so no other machine can deliver (or steal) the redirect"
+    )]
+    NonLoopbackAddress {
+        /// The refused address.
+        address: IpAddr,
+    },
+    /// The callback path is unusable.
+    #[error("invalid callback path `{path}`: it must start with `/` and have no query or fragment")]
+    InvalidPath {
+        /// The refused path.
+        path: String,
+    },
+    /// The port could not be bound (in use, or not allowed).
+    #[error("cannot listen on {address}: {source}; choose another port or port 0")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The self-signed certificate for HTTPS mode could not be made.
+    #[error("cannot set up HTTPS for the loopback receiver: {message}")]
+    Tls {
+        /// What failed.
+        message: String,
+    },
+    /// The pending authorization was built for a different redirect URI.
+    #[error(
+        "the pending authorization redirects to `{pending}`, but this receiver listens at `{receiver}`; build the authorization URL with the receiver's redirect_uri()"
+    )]
+    RedirectUriMismatch {
+        /// The pending authorization's redirect URI.
+        pending: String,
+        /// The receiver's.
+        receiver: String,
+    },
+    /// No usable redirect arrived before the deadline.
+    #[error("no sign-in response arrived within {after:?}; start the login again")]
+    TimedOut {
+        /// The deadline.
+        after: Duration,
+    },
+    /// The redirect reported an error (`error=access_denied`, `invalid_scope`,
+    /// `login_required`...) or was malformed.
+    #[error(transparent)]
+    Authorization(AuthError),
+}
+
+impl LoopbackError {
+    /// Whether the receiver gave up at its deadline.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::TimedOut { .. })
+    }
+}
+
+/// Receives the authorization redirect on `http(s)://127.0.0.1:<port>/callback` (RFC 8252).
+///
+/// - It listens on 127.0.0.0/8 only (by default `127.0.0.1`, on a free port): nothing outside
+///   this machine can reach it.
+/// - Plain HTTP, or HTTPS with a self-signed `localhost` certificate generated at bind time
+///   ([`https`](LoopbackReceiverBuilder::https)): IMS requires `https` redirect URIs even
+///   for localhost.
+/// - It accepts exactly one callback: a request to the callback path carrying the pending
+///   authorization's `state` (compared in constant time). Wrong-state, stray and favicon
+///   requests get a small page and are ignored; see `server.rs` for why it keeps waiting.
+/// - An `error=` redirect ends the wait with a typed error; the browser gets a small success
+///   or failure page either way.
+/// - It gives up at a deadline ([`DEFAULT_LOOPBACK_DEADLINE`]).
+///
+/// Binding happens first, so the redirect URI (with its port) is known before the
+/// authorization URL is built and opened.
+///
+/// ```
+/// use frameio_auth_oauth::{AuthorizationRequest, LoopbackReceiver, SecureUrl};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let receiver = LoopbackReceiver::builder().bind().await?;
+/// let (url, pending) = AuthorizationRequest::new(
+///     SecureUrl::parse("https://applications.frame.io/oauth2/auth")?,
+///     "my-client-id",
+///     receiver.redirect_uri(),
+/// )
+/// .build()?;
+/// // open `url` in the browser, then:
+/// # let callback = format!("{}?code=abc&state={}", receiver.redirect_uri(), pending.state().expose_secret());
+/// # let browser = tokio::spawn(async move {
+/// #     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// #     let url = url::Url::parse(&callback).unwrap();
+/// #     let mut s = tokio::net::TcpStream::connect((url.host_str().unwrap(), url.port().unwrap())).await.unwrap();
+/// #     let req = format!("GET {}?{} HTTP/1.1\r\nHost: x\r\n\r\n", url.path(), url.query().unwrap());
+/// #     s.write_all(req.as_bytes()).await.unwrap();
+/// #     let mut out = Vec::new(); s.read_to_end(&mut out).await.unwrap();
+/// # });
+/// let code = receiver.wait_for_code(&pending).await?;
+/// let grant = pending.token_grant(code); // exchange it with a TokenClient
+/// # browser.await?;
+/// # let _ = (url, grant);
+/// # Ok(()) }
+/// ```
+pub struct LoopbackReceiver {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    redirect_uri: String,
+    path: String,
+    tls: Option<tls::SelfSigned>,
+    deadline: Duration,
+    sleeper: Arc<dyn Sleeper>,
+}
+
+impl LoopbackReceiver {
+    /// Starts configuring a receiver: `127.0.0.1`, a free port, `/callback`, plain HTTP,
+    /// [`DEFAULT_LOOPBACK_DEADLINE`].
+    pub fn builder() -> LoopbackReceiverBuilder {
+        LoopbackReceiverBuilder {
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            path: DEFAULT_CALLBACK_PATH.to_owned(),
+            https: false,
+            redirect_host: None,
+            deadline: DEFAULT_LOOPBACK_DEADLINE,
+            sleeper: Arc::new(TokioSleeper),
+        }
+    }
+
+    /// The redirect URI to register and to put in the authorization request, for example
+    /// `http://127.0.0.1:49152/callback` or `https://localhost:49152/callback`.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// The bound address and port.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Whether the receiver serves HTTPS.
+    pub fn is_https(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// The self-signed certificate (DER) in HTTPS mode, for a client to trust.
+    pub fn certificate_der(&self) -> Option<&[u8]> {
+        self.tls.as_ref().map(|tls| tls.cert_der.as_ref())
+    }
+
+    /// The self-signed certificate (PEM) in HTTPS mode, for a client to trust.
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|tls| tls.cert_pem.as_str())
+    }
+
+    /// Serves until the one valid callback for `pending` arrives, an `error=` callback ends the
+    /// login, or the deadline passes. Consumes the receiver: the port is closed afterwards.
+    pub async fn wait_for_code(
+        self,
+        pending: &PendingAuthorization,
+    ) -> Result<AuthorizationCode, LoopbackError> {
+        if pending.redirect_uri() != self.redirect_uri {
+            return Err(LoopbackError::RedirectUriMismatch {
+                pending: pending.redirect_uri().to_owned(),
+                receiver: self.redirect_uri,
+            });
+        }
+        let span = tracing::info_span!(
+            "oauth.loopback_receiver",
+            port = self.local_addr.port(),
+            https = self.tls.is_some(),
+        );
+        let (sender, mut outcome) = mpsc::channel(1);
+        let shared = Arc::new(Shared {
+            path: self.path,
+            expected_state: pending.state().clone(),
+            tls: self.tls.map(|tls| tls.acceptor),
+            done: AtomicBool::new(false),
+            outcome: sender,
+        });
+        let listener = self.listener;
+        let accept_loop = async {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, _peer)) => {
+                        tokio::spawn(
+                            serve_connection(stream, Arc::clone(&shared))
+                                .instrument(tracing::Span::current()),
+                        );
+                    }
+                    Err(error) => {
+                        tracing::debug!(%error, "accepting a connection failed");
+                        tokio::time::sleep(ACCEPT_RETRY_PAUSE).await;
+                    }
+                }
+            }
+        };
+        let deadline = self.deadline;
+        let sleeper = self.sleeper;
+        async move {
+            tokio::select! {
+                biased;
+                Some(result) = outcome.recv() => result,
+                _ = accept_loop => unreachable_accept_end(),
+                () = sleeper.sleep(deadline) => {
+                    tracing::warn!(deadline_ms = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX), "no sign-in response before the deadline");
+                    Err(LoopbackError::TimedOut { after: deadline })
+                }
+            }
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+/// The accept loop only ends by being dropped.
+fn unreachable_accept_end() -> Result<AuthorizationCode, LoopbackError> {
+    Err(LoopbackError::TimedOut {
+        after: Duration::ZERO,
+    })
+}
+
+impl fmt::Debug for LoopbackReceiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LoopbackReceiver")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("https", &self.tls.is_some())
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`LoopbackReceiver`].
+#[derive(Debug)]
+pub struct LoopbackReceiverBuilder {
+    address: IpAddr,
+    port: u16,
+    path: String,
+    https: bool,
+    redirect_host: Option<RedirectHost>,
+    deadline: Duration,
+    sleeper: Arc<dyn Sleeper>,
+}
+
+impl LoopbackReceiverBuilder {
+    /// The port to listen on; 0 (the default) lets the system pick a free one. A fixed port is
+    /// needed when the provider only accepts an exact registered redirect URI.
+    #[must_use]
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// The address to listen on. Only IPv4 loopback addresses (`127.0.0.0/8`) are accepted;
+    /// [`bind`](Self::bind) refuses anything else with [`LoopbackError::NonLoopbackAddress`].
+    /// Default: `127.0.0.1`.
+    #[must_use]
+    pub fn address(mut self, address: IpAddr) -> Self {
+        self.address = address;
+        self
+    }
+
+    /// The callback path. Default: [`DEFAULT_CALLBACK_PATH`].
+    #[must_use]
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// Serves HTTPS with a self-signed certificate for `localhost` generated at bind time
+    /// (see [`LoopbackReceiver::certificate_der`]).
+    #[must_use]
+    pub fn https(mut self) -> Self {
+        self.https = true;
+        self
+    }
+
+    /// How the redirect URI names the host. Default: [`RedirectHost::Ip`] for HTTP,
+    /// [`RedirectHost::Localhost`] for HTTPS.
+    #[must_use]
+    pub fn redirect_host(mut self, host: RedirectHost) -> Self {
+        self.redirect_host = Some(host);
+        self
+    }
+
+    /// How long to wait for the callback. Default: [`DEFAULT_LOOPBACK_DEADLINE`].
+    #[must_use]
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// How the deadline is waited for. Default: [`TokioSleeper`].
+    #[must_use]
+    pub fn sleeper(mut self, sleeper: impl Sleeper + 'static) -> Self {
+        self.sleeper = Arc::new(sleeper);
+        self
+    }
+
+    /// Binds the port (and generates the certificate in HTTPS mode). Connections that arrive
+    /// before [`wait_for_code`](LoopbackReceiver::wait_for_code) wait in the listen queue.
+    pub async fn bind(self) -> Result<LoopbackReceiver, LoopbackError> {
+        let ip = match self.address {
+            IpAddr::V4(ip) if ip.is_loopback() => ip,
+            address => return Err(LoopbackError::NonLoopbackAddress { address }),
+        };
+        if !self.path.starts_with('/') || self.path.contains(['?', '#']) {
+            return Err(LoopbackError::InvalidPath { path: self.path });
+        }
+        let address = SocketAddr::from((ip, self.port));
+        let listener = TcpListener::bind(address)
+            .await
+            .map_err(|source| LoopbackError::Bind { address, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| LoopbackError::Bind { address, source })?;
+        let tls = if self.https {
+            Some(tls::self_signed(ip)?)
+        } else {
+            None
+        };
+        let default_host = if self.https {
+            RedirectHost::Localhost
+        } else {
+            RedirectHost::Ip
+        };
+        let host = match self.redirect_host.unwrap_or(default_host) {
+            RedirectHost::Localhost => "localhost".to_owned(),
+            RedirectHost::Ip => ip.to_string(),
+        };
+        let scheme = if self.https { "https" } else { "http" };
+        let redirect_uri = format!("{scheme}://{host}:{}{}", local_addr.port(), self.path);
+        // The path must survive URL parsing unchanged, or the browser's request would not match.
+        match url::Url::parse(&redirect_uri) {
+            Ok(url) if url.path() == self.path && url.as_str() == redirect_uri => {}
+            _ => return Err(LoopbackError::InvalidPath { path: self.path }),
+        }
+        tracing::debug!(
+            port = local_addr.port(),
+            https = self.https,
+            "loopback receiver bound"
+        );
+        Ok(LoopbackReceiver {
+            listener,
+            local_addr,
+            redirect_uri,
+            path: self.path,
+            tls,
+            deadline: self.deadline,
+            sleeper: self.sleeper,
+        })
+    }
+}
