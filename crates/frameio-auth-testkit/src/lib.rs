@@ -24,6 +24,8 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod ims;
 pub mod store;
 
 pub use frameio_auth_core::{Clock, ManualClock, Sleeper, Timestamp};
+pub use ims::FakeIms;
