@@ -1,0 +1,167 @@
+//! Runs the `FakeIms` flows (every grant, retries, `Retry-After`, `invalid_grant`, bad bodies)
+//! with every tracing span and event captured at TRACE, then checks that no secret, code,
+//! verifier, state or token that took part appears in the capture.
+//!
+//! One test per file: it installs a process-wide subscriber.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
+
+mod fake_ims_support;
+
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use fake_ims_support::{
+    browser_login, fake_ims, s2s_basic, s2s_in_body, s2s_scopes, token_client, web_basic,
+};
+use frameio_auth_core::{ManualClock, RefreshToken, TokenSet};
+use frameio_auth_oauth::{ClientAuth, Grant, ScopeFormat};
+use frameio_auth_testkit::ims::{Fault, Schedule, demo, paths};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::fmt::format::FmtSpan;
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Capture {
+    type Writer = Capture;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+fn token_secrets(tokens: &TokenSet, into: &mut Vec<String>) {
+    into.push(tokens.access_token().expose_secret().to_owned());
+    if let Some(refresh) = tokens.refresh_token() {
+        into.push(refresh.expose_secret().to_owned());
+    }
+    if let Some(id) = tokens.id_token() {
+        into.push(id.expose_secret().to_owned());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_tracing_output_in_fake_ims_flows() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(FmtSpan::FULL)
+        .with_writer(capture.clone())
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut secrets = vec![
+        demo::S2S_SECRET.to_owned(),
+        demo::WEB_SECRET.to_owned(),
+        b64.encode(format!("{}:{}", demo::S2S_CLIENT_ID, demo::S2S_SECRET)),
+        b64.encode(format!("{}:{}", demo::WEB_CLIENT_ID, demo::WEB_SECRET)),
+    ];
+    let clock = ManualClock::default();
+    let ims = fake_ims(&clock).await;
+    let s2s = Grant::client_credentials(&s2s_scopes(), ScopeFormat::CommaSeparated);
+
+    // client_credentials, both client authentication styles, through 503, 429 and a drop.
+    ims.inject_on(paths::TOKEN, Fault::Status503, 1);
+    ims.inject_on(paths::TOKEN, Fault::RetryAfter { secs: 2 }, 1);
+    ims.inject_on(paths::TOKEN, Fault::DropConnection, 1);
+    let tokens = token_client(&ims, s2s_basic(), &clock)
+        .request_token(&s2s)
+        .await
+        .unwrap();
+    token_secrets(&tokens, &mut secrets);
+    let tokens = token_client(&ims, s2s_in_body(), &clock)
+        .request_token(&s2s)
+        .await
+        .unwrap();
+    token_secrets(&tokens, &mut secrets);
+
+    // Web App: code exchange with PKCE, refresh, reuse of the spent refresh token.
+    let web = token_client(&ims, web_basic(), &clock);
+    let login = browser_login(&ims, demo::WEB_CLIENT_ID).await;
+    secrets.push(login.code.expose_secret().to_owned());
+    secrets.push(login.verifier().expose_secret().to_owned());
+    secrets.push(login.state().expose_secret().to_owned());
+    let first = web
+        .request_token(&login.pending.token_grant(login.code.clone()))
+        .await
+        .unwrap();
+    token_secrets(&first, &mut secrets);
+    let spent = first.refresh_token().unwrap().clone();
+    let second = web
+        .request_token(&Grant::refresh_token(spent.clone()))
+        .await
+        .unwrap();
+    token_secrets(&second, &mut secrets);
+    assert!(
+        web.request_token(&Grant::refresh_token(spent))
+            .await
+            .is_err()
+    );
+    assert!(
+        web.request_token(&Grant::refresh_token(RefreshToken::new(
+            "LEAKCHECK-bogus-refresh-token"
+        )))
+        .await
+        .is_err()
+    );
+    secrets.push("LEAKCHECK-bogus-refresh-token".to_owned());
+
+    // SPA: public client with PKCE.
+    let spa = token_client(&ims, ClientAuth::public(demo::SPA_CLIENT_ID), &clock);
+    let login = browser_login(&ims, demo::SPA_CLIENT_ID).await;
+    secrets.push(login.code.expose_secret().to_owned());
+    secrets.push(login.verifier().expose_secret().to_owned());
+    let tokens = spa
+        .request_token(&login.pending.token_grant(login.code.clone()))
+        .await
+        .unwrap();
+    token_secrets(&tokens, &mut secrets);
+
+    // Bad bodies: the error paths log too.
+    for fault in [
+        Fault::oversized(),
+        Fault::HtmlBody { status: 200 },
+        Fault::MalformedJson,
+    ] {
+        ims.inject_on(paths::TOKEN, fault, 1);
+        let _ = token_client(&ims, s2s_basic(), &clock)
+            .request_token(&s2s)
+            .await;
+    }
+    ims.inject_on(paths::TOKEN, Fault::TruncatedBody, Schedule::Always);
+    let _ = token_client(&ims, s2s_basic(), &clock)
+        .request_token(&s2s)
+        .await;
+    ims.clear_faults();
+
+    let captured = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        captured.contains("client_credentials"),
+        "the flows were traced: {captured}"
+    );
+    assert!(captured.contains("refresh_token"), "the flows were traced");
+    for secret in &secrets {
+        assert!(
+            secret.len() >= 8,
+            "a test secret is too short to search for"
+        );
+        assert!(
+            !captured.contains(secret.as_str()),
+            "a secret reached the tracing output ({} bytes of capture)",
+            captured.len()
+        );
+    }
+}
