@@ -6,9 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
 
 mod fake_ims_support;
-
-use std::io;
-use std::sync::{Arc, Mutex};
+mod trace_capture;
 
 use base64::Engine as _;
 use fake_ims_support::{
@@ -17,30 +15,7 @@ use fake_ims_support::{
 use frameio_auth_core::{ManualClock, RefreshToken, TokenSet};
 use frameio_auth_oauth::{ClientAuth, Grant, ScopeFormat};
 use frameio_auth_testkit::ims::{Fault, Schedule, demo, paths};
-use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::fmt::format::FmtSpan;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
+use trace_capture::Capture;
 
 fn token_secrets(tokens: &TokenSet, into: &mut Vec<String>) {
     into.push(tokens.access_token().expose_secret().to_owned());
@@ -54,13 +29,7 @@ fn token_secrets(tokens: &TokenSet, into: &mut Vec<String>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_tracing_output_in_fake_ims_flows() {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::FULL)
-        .with_writer(capture.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let capture = Capture::install();
 
     let b64 = base64::engine::general_purpose::STANDARD;
     let mut secrets = vec![
@@ -147,7 +116,7 @@ async fn no_secret_reaches_tracing_output_in_fake_ims_flows() {
         .await;
     ims.clear_faults();
 
-    let captured = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let captured = capture.text();
     assert!(
         captured.contains("client_credentials"),
         "the flows were traced: {captured}"

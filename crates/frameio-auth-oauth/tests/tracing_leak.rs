@@ -5,9 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
 
 mod common;
+mod trace_capture;
 
-use std::io;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -16,30 +15,7 @@ use frameio_auth_core::{ClientSecret, ManualClock, RefreshToken, Scopes};
 use frameio_auth_oauth::{
     AuthorizationRequest, ClientAuth, Grant, LoopbackReceiver, ScopeFormat, SecureUrl, TokenClient,
 };
-use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::fmt::format::FmtSpan;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
+use trace_capture::Capture;
 
 const CLIENT_SECRET: &str = "LEAKCHECK-client-secret-0123456789";
 const ACCESS_TOKEN: &str = "LEAKCHECK-access-token-0123456789";
@@ -56,13 +32,7 @@ fn token_body() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_tracing_output() {
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_span_events(FmtSpan::FULL)
-        .with_writer(capture.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let capture = Capture::install();
 
     let mut secrets: Vec<String> = [
         CLIENT_SECRET,
@@ -81,7 +51,7 @@ async fn no_secret_reaches_tracing_output() {
     refresh_with_a_dropped_connection_then_invalid_grant(&clock).await;
     secrets.extend(loopback_login_and_code_exchange(&clock).await);
 
-    let output = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let output = capture.text();
     if std::env::var_os("SHOW_TRACE").is_some() {
         eprintln!("{output}");
     }
