@@ -5,8 +5,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::cmd::Cmd;
-use crate::deny;
 use crate::step::Step;
+use crate::{deny, package, semver};
 
 /// What a step that did not fail reports.
 #[derive(Debug, Default)]
@@ -141,7 +141,8 @@ fn run_step(step: Step, root: &Path) -> StepResult {
             Ok(Outcome::default())
         }
         Step::Deny => deny::run(root),
-        // Step::Package => package(root), once the step exists.
+        Step::Package => package::run(root),
+        Step::Semver => semver::run(root),
     }
 }
 

@@ -2,6 +2,8 @@
 
 use std::fmt::{self, Write as _};
 
+use crate::release::Level;
+pub(crate) use crate::release::Options as ReleaseOptions;
 use crate::step::Step;
 
 /// What the user asked for.
@@ -14,8 +16,8 @@ pub(crate) enum Command {
         /// Never empty: no step names on the command line means every step.
         steps: Vec<Step>,
     },
-    // Reserved: `Release { .. }` for a later `cargo xtask release` subcommand. Parse it in
-    // `parse`, document it in `MAIN_HELP` and dispatch it in `main`.
+    /// Cut a release locally.
+    Release(ReleaseOptions),
 }
 
 /// Which help text to print.
@@ -25,6 +27,8 @@ pub(crate) enum HelpTopic {
     Main,
     /// `cargo xtask ci --help`.
     Ci,
+    /// `cargo xtask release --help`.
+    Release,
 }
 
 /// A command line that cannot be run.
@@ -43,6 +47,8 @@ pub(crate) enum UsageError {
     },
     /// A step name that is not in [`Step::ALL`].
     UnknownStep(String),
+    /// `release` without a valid level or version.
+    BadReleaseLevel(Option<String>),
 }
 
 impl fmt::Display for UsageError {
@@ -53,6 +59,13 @@ impl fmt::Display for UsageError {
             UsageError::UnknownOption { command, option } => {
                 write!(f, "unknown option `{option}` for `{command}`")
             }
+            UsageError::BadReleaseLevel(None) => {
+                write!(f, "`release` needs a level: patch, minor, major or X.Y.Z")
+            }
+            UsageError::BadReleaseLevel(Some(level)) => write!(
+                f,
+                "`{level}` is not a release level: use patch, minor, major or X.Y.Z"
+            ),
             UsageError::UnknownStep(step) => write!(
                 f,
                 "unknown step `{step}`; valid steps are: {}",
@@ -68,6 +81,10 @@ pub(crate) fn usage_hint(err: &UsageError) -> &'static str {
         UsageError::UnknownOption { command: "ci", .. } | UsageError::UnknownStep(_) => {
             "Run `cargo xtask ci --help` for the steps and what they run."
         }
+        UsageError::UnknownOption {
+            command: "release", ..
+        }
+        | UsageError::BadReleaseLevel(_) => "Run `cargo xtask release --help`.",
         _ => "Run `cargo xtask --help` for the subcommands.",
     }
 }
@@ -87,9 +104,11 @@ where
         "help" => match args.next().as_deref() {
             None => Ok(Command::Help(HelpTopic::Main)),
             Some("ci") => Ok(Command::Help(HelpTopic::Ci)),
+            Some("release") => Ok(Command::Help(HelpTopic::Release)),
             Some(other) => Err(UsageError::UnknownCommand(other.to_owned())),
         },
         "ci" => parse_ci(args),
+        "release" => parse_release(args),
         _ => Err(UsageError::UnknownCommand(command)),
     }
 }
@@ -118,6 +137,36 @@ fn parse_ci(args: impl Iterator<Item = String>) -> Result<Command, UsageError> {
 }
 
 /// Help for `cargo xtask`, before the step list.
+fn parse_release(args: impl Iterator<Item = String>) -> Result<Command, UsageError> {
+    let mut level = None;
+    let mut options = ReleaseOptions {
+        level: Level::Patch,
+        dry_run: false,
+        run_ci: true,
+        offline: false,
+    };
+    for arg in args {
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(Command::Help(HelpTopic::Release)),
+            "--dry-run" => options.dry_run = true,
+            "--skip-ci" => options.run_ci = false,
+            "--offline" => options.offline = true,
+            option if option.starts_with('-') => {
+                return Err(UsageError::UnknownOption {
+                    command: "release",
+                    option: arg,
+                });
+            }
+            _ if level.is_some() => return Err(UsageError::BadReleaseLevel(Some(arg))),
+            text => {
+                level = Some(Level::parse(text).ok_or(UsageError::BadReleaseLevel(Some(arg)))?);
+            }
+        }
+    }
+    options.level = level.ok_or(UsageError::BadReleaseLevel(None))?;
+    Ok(Command::Release(options))
+}
+
 const MAIN_HELP: &str = "\
 Repository automation for frameio-auth.
 
@@ -125,7 +174,8 @@ Usage: cargo xtask <COMMAND>
 
 Commands:
   ci [STEP...]   Run the CI checks (all steps, or only the named ones, in canonical order)
-  help [ci]      Print this help, or the help of `ci`
+  release LEVEL  Cut a release locally: bump, changelog, package, commit, tag (never pushes)
+  help [CMD]     Print this help, or the help of `ci` or `release`
 
 Options:
   -h, --help     Print help
@@ -146,10 +196,31 @@ Options:
 ";
 
 /// The help text for `topic`, including every step and the commands it runs.
+const RELEASE_HELP: &str = "\
+Cut a release locally. Never pushes, never publishes. See docs/releasing.md.
+
+Usage: cargo xtask release <patch|minor|major|X.Y.Z> [--dry-run]
+
+1. checks that the working tree is clean and the tag vX.Y.Z is free;
+2. runs `cargo xtask ci` (every step);
+3. bumps the workspace version and every internal version requirement, in lockstep;
+4. moves CHANGELOG.md's \"Unreleased\" entries under \"## [X.Y.Z] - <today>\";
+5. refreshes Cargo.lock and checks that every published crate packages;
+6. commits \"Release X.Y.Z\" and creates the annotated tag vX.Y.Z.
+If step 5 fails, the edits are undone.
+
+Options:
+  --dry-run      Print the plan and check the preconditions; change nothing
+  --skip-ci      Skip step 2 (for testing xtask itself; never for a real release)
+  --offline      Pass --offline to cargo
+  -h, --help     Print help
+";
+
 pub(crate) fn help_text(topic: HelpTopic) -> String {
     let mut text = String::from(match topic {
         HelpTopic::Main => MAIN_HELP,
         HelpTopic::Ci => CI_HELP,
+        HelpTopic::Release => return RELEASE_HELP.to_owned(),
     });
     text.push_str("\nSteps of `ci` (canonical order):\n");
     for step in Step::ALL {
@@ -260,5 +331,41 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn release_arguments() {
+        use crate::release::Level;
+        let Ok(Command::Release(options)) = parse(["release", "minor", "--dry-run"]) else {
+            panic!("release minor --dry-run should parse");
+        };
+        assert_eq!(options.level, Level::Minor);
+        assert!(options.dry_run && options.run_ci && !options.offline);
+        let Ok(Command::Release(options)) = parse(["release", "--skip-ci", "1.2.3", "--offline"])
+        else {
+            panic!("release 1.2.3 should parse");
+        };
+        assert_eq!(options.level, Level::parse("1.2.3").unwrap());
+        assert!(!options.run_ci && options.offline && !options.dry_run);
+        assert_eq!(parse(["release"]), Err(UsageError::BadReleaseLevel(None)));
+        assert_eq!(
+            parse(["release", "huge"]),
+            Err(UsageError::BadReleaseLevel(Some("huge".into())))
+        );
+        assert_eq!(
+            parse(["release", "patch", "minor"]),
+            Err(UsageError::BadReleaseLevel(Some("minor".into())))
+        );
+        assert!(matches!(
+            parse(["release", "patch", "--push"]),
+            Err(UsageError::UnknownOption { .. })
+        ));
+        assert_eq!(
+            parse(["release", "--help"]),
+            Ok(Command::Help(HelpTopic::Release))
+        );
+        assert!(help_text(HelpTopic::Release).contains("--dry-run"));
+        assert!(help_text(HelpTopic::Main).contains("release LEVEL"));
+        assert!(help_text(HelpTopic::Ci).contains("package"));
     }
 }

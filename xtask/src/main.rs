@@ -1,8 +1,8 @@
 //! `cargo xtask`: the repository's automation, written in plain Rust so that CI and
 //! developers run exactly the same checks with nothing but a Rust toolchain.
 //!
-//! `cargo xtask ci [STEP...]` runs the CI steps (see [`step::Step`]); `cargo xtask --help`
-//! lists them. The alias lives in `.cargo/config.toml`; `.ci/run` installs the external tools
+//! `cargo xtask ci [STEP...]` runs the CI steps (see [`step::Step`]); `cargo xtask release`
+//! cuts a release locally (see [`release`]); `cargo xtask --help` lists both. The alias lives in `.cargo/config.toml`; `.ci/run` installs the external tools
 //! the steps need and then calls `cargo xtask ci`.
 //!
 //! The crate is std only on purpose: it must compile in seconds on a fresh CI machine and
@@ -16,6 +16,10 @@ mod ci;
 mod cli;
 mod cmd;
 mod deny;
+mod manifest;
+mod package;
+mod release;
+mod semver;
 mod step;
 
 use std::path::{Path, PathBuf};
@@ -39,12 +43,18 @@ fn main() -> ExitCode {
         }
     };
 
-    // Reserved: a `Command::Release { .. } => release::run(..)` arm, see `cli::Command`.
     match command {
         Command::Help(topic) => {
             print!("{}", cli::help_text(topic));
             ExitCode::SUCCESS
         }
+        Command::Release(options) => match release::run(&workspace_root(), &options) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("error: release: {err}");
+                ExitCode::from(EXIT_FAILED)
+            }
+        },
         Command::Ci { steps } => {
             if ci::run(&workspace_root(), &steps) {
                 ExitCode::SUCCESS

@@ -16,9 +16,10 @@ pub(crate) enum Step {
     Doc,
     /// cargo-deny: bans, licences, sources and (offline) advisories.
     Deny,
-    // Reserved: a `Package` step (`cargo package` / publish dry run of the publishable crates)
-    // goes here, after `Deny`. Add the variant, its entry in `ALL` and in `info()`, and its
-    // runner in `ci::run_step`; nothing else needs to change.
+    /// The publish policy holds and every published crate packages.
+    Package,
+    /// The public API against the last release (cargo-semver-checks).
+    Semver,
 }
 
 /// Static description of a step, for `--help` and the progress headers.
@@ -36,13 +37,14 @@ pub(crate) struct StepInfo {
 
 impl Step {
     /// Every step, in the canonical order.
-    pub(crate) const ALL: [Step; 5] = [
+    pub(crate) const ALL: [Step; 7] = [
         Step::Fmt,
         Step::Clippy,
         Step::Test,
         Step::Doc,
         Step::Deny,
-        // Step::Package (reserved, see the enum).
+        Step::Package,
+        Step::Semver,
     ];
 
     /// The step's name, help line and commands.
@@ -94,6 +96,30 @@ impl Step {
                     "target/deny-advisories.toml is deny.toml with db-path set to target/advisory-db;",
                     "advisories are skipped (not failed) when ../shared/advisory-db is missing;",
                     "fails if cargo-deny is missing: cargo install --locked cargo-deny@0.20.2",
+                ],
+            },
+            Step::Package => StepInfo {
+                name: "package",
+                about: "publish policy holds and every published crate packages and builds",
+                commands: &[
+                    "(check) unpublished members set publish = false; published ones have full metadata",
+                    "cargo package --workspace --allow-dirty --exclude frameio-auth-tests --exclude xtask",
+                ],
+                notes: &[
+                    "unpublished members are listed in xtask/src/manifest.rs (UNPUBLISHED);",
+                    "cargo resolves our own not-yet-published versions through a local overlay",
+                ],
+            },
+            Step::Semver => StepInfo {
+                name: "semver",
+                about: "no unapproved breaking API change since the last release tag",
+                commands: &[
+                    "cargo semver-checks check-release --workspace --exclude ... --baseline-rev <last v* tag>",
+                ],
+                notes: &[
+                    "skipped (not failed) before the first release tag;",
+                    "fails if cargo-semver-checks is missing once a tag exists:",
+                    "cargo install --locked cargo-semver-checks@0.51.0",
                 ],
             },
         }

@@ -29,6 +29,12 @@
 //! clock.advance(Duration::from_secs(60));
 //! assert_eq!(policy.decide(&tokens, clock.now()), RefreshDecision::Expired);
 //! ```
+//!
+//! # Features
+//!
+//! - `mock`: exports [mockall](https://docs.rs/mockall) mocks of [`TokenStore`],
+//!   [`TokenSource`] and [`StoreLock`] in the `mock` module, for tests of code that uses
+//!   the traits. Off by default.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -18,8 +18,8 @@ use url::Url;
 use crate::body::{BodyError, excerpt, is_json, read_capped};
 use crate::form::Form;
 use crate::retry::{
-    DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_OVERALL_DEADLINE, RetryPolicy,
-    parse_retry_after,
+    DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_OVERALL_DEADLINE, RetryContext,
+    RetryPolicy, parse_retry_after, run_with_retries,
 };
 use crate::transport_security::{HttpSettings, http_client};
 use crate::{ClientAuth, Grant, SecureUrl, TokioSleeper};
@@ -28,7 +28,7 @@ use crate::{ClientAuth, Grant, SecureUrl, TokioSleeper};
 pub const DEFAULT_MAX_BODY_BYTES: usize = MAX_RESPONSE_BYTES;
 
 /// The response header in which Adobe IMS returns a request id for support.
-const DEBUG_ID_HEADER: &str = "x-debug-id";
+pub(crate) const DEBUG_ID_HEADER: &str = "x-debug-id";
 /// The longest `x-debug-id` kept.
 const MAX_DEBUG_ID_CHARS: usize = 128;
 
@@ -136,50 +136,18 @@ impl TokenClient {
         let body = form.encode();
         drop(form);
 
-        let deadline = inner.clock.now().saturating_add(inner.overall_deadline);
-        let mut attempt: u32 = 0;
-        loop {
-            attempt += 1;
-            let remaining = deadline.saturating_duration_since(inner.clock.now());
-            let timeout = inner
-                .attempt_timeout
-                .min(remaining)
-                .max(Duration::from_millis(1));
-            let error = match self.attempt(grant_type, &body, attempt, timeout).await {
-                Ok(tokens) => return Ok(tokens),
-                Err(error) => error,
-            };
-            if !error.is_retryable() {
-                return Err(error);
-            }
-            if attempt >= inner.retry.max_attempts() {
-                tracing::warn!(
-                    grant_type,
-                    attempt,
-                    "token request failed; no attempts left"
-                );
-                return Err(error);
-            }
-            let delay = inner.retry.delay(attempt - 1, error.retry_after());
-            let delay_ms = millis(delay);
-            if inner.clock.now().saturating_add(delay) >= deadline {
-                tracing::warn!(
-                    grant_type,
-                    attempt,
-                    delay_ms,
-                    "token request failed; the next attempt would start after the overall deadline"
-                );
-                return Err(error);
-            }
-            tracing::info!(
-                grant_type,
-                attempt,
-                delay_ms,
-                server_asked = error.retry_after().is_some(),
-                "transient failure; retrying the token request after a delay"
-            );
-            inner.sleeper.sleep(delay).await;
-        }
+        run_with_retries(
+            &RetryContext {
+                policy: inner.retry,
+                attempt_timeout: inner.attempt_timeout,
+                overall_deadline: inner.overall_deadline,
+                clock: &*inner.clock,
+                sleeper: &*inner.sleeper,
+                request: grant_type,
+            },
+            |attempt, timeout| self.attempt(grant_type, &body, attempt, timeout),
+        )
+        .await
     }
 
     /// One attempt, in its own span.
@@ -238,7 +206,7 @@ impl TokenClient {
         let mut response = request
             .send()
             .await
-            .map_err(|e| transport_error(&e, None, None))?;
+            .map_err(|e| transport_error(&e, None, None, "token"))?;
 
         let status = response.status();
         span.record("status", status.as_u16());
@@ -254,7 +222,9 @@ impl TokenClient {
 
         match read_capped(&mut response, inner.max_body_bytes).await {
             Ok(body) => classify(status, &body, debug_id, retry_after, sent_at),
-            Err(BodyError::Transport(e)) => Err(transport_error(&e, Some(status), debug_id)),
+            Err(BodyError::Transport(e)) => {
+                Err(transport_error(&e, Some(status), debug_id, "token"))
+            }
             Err(BodyError::TooLarge) if is_transient_status(status) => Err(AuthError::Transient {
                 message: format!(
                     "the token endpoint answered HTTP {} with a body over the {}-byte limit",
@@ -411,7 +381,7 @@ impl TokenClientBuilder {
 }
 
 /// 429, 500, 502, 503 and 504: worth another try.
-fn is_transient_status(status: StatusCode) -> bool {
+pub(crate) fn is_transient_status(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
 }
 
@@ -491,23 +461,24 @@ fn classify(
 
 /// A transient error for a failed connection, send or body read. The URL is left out of the
 /// message (it may carry a client id in its query).
-fn transport_error(
+pub(crate) fn transport_error(
     error: &reqwest::Error,
     status: Option<StatusCode>,
     debug_id: Option<String>,
+    endpoint: &str,
 ) -> AuthError {
     let what = if error.is_timeout() {
-        "the token request timed out"
+        format!("the {endpoint} request timed out")
     } else if error.is_connect() {
-        "cannot connect to the token endpoint"
+        format!("cannot connect to the {endpoint} endpoint")
     } else if status.is_some() {
-        "the connection broke before the whole response arrived (truncated body)"
+        "the connection broke before the whole response arrived (truncated body)".to_owned()
     } else {
-        "the connection failed before a response arrived"
+        "the connection failed before a response arrived".to_owned()
     };
     let mut message = match status {
         Some(status) => format!("{what} (HTTP {})", status.as_u16()),
-        None => what.to_owned(),
+        None => what,
     };
     let mut source: Option<&dyn std::error::Error> = error.source();
     while let Some(cause) = source {
@@ -523,7 +494,7 @@ fn transport_error(
 }
 
 /// The `x-debug-id` header, trimmed to printable ASCII and a sane length.
-fn debug_id(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn debug_id(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(DEBUG_ID_HEADER)?.to_str().ok()?.trim();
     let id: String = value
         .chars()
@@ -533,7 +504,7 @@ fn debug_id(headers: &HeaderMap) -> Option<String> {
     (!id.is_empty()).then_some(id)
 }
 
-fn millis(duration: Duration) -> u64 {
+pub(crate) fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 

@@ -29,6 +29,13 @@ impl Form {
         self.fields.iter().map(|(name, _)| name.as_ref())
     }
 
+    /// The fields, in order (values are secrets: never log them).
+    pub(crate) fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields
+            .iter()
+            .map(|(name, value)| (name.as_ref(), value.as_str()))
+    }
+
     /// The encoded body.
     pub(crate) fn encode(&self) -> Zeroizing<String> {
         let mut serializer = form_urlencoded::Serializer::new(String::new());

@@ -9,6 +9,11 @@
 //!   exponential backoff, full jitter and `Retry-After` ([`RetryPolicy`]), caps response
 //!   bodies, keeps the IMS `x-debug-id` in every error and traces each attempt without ever
 //!   recording a secret.
+//! - [`EndpointClient`]: the same mechanics (retries, size cap, `x-debug-id`, typed errors,
+//!   tracing without secrets) for a provider's other endpoints: a form `POST` with client
+//!   authentication (revocation, validation) or a bearer `GET` (user info). Its raw mode,
+//!   [`EndpointRequest::send_raw`], returns the response whatever its status (with its headers)
+//!   for APIs whose statuses the caller maps itself, such as Frame.io's `/v2/me`.
 //! - [`SecureUrl`]: HTTPS required, except loopback hosts (127.0.0.0/8, `[::1]`, `localhost`).
 //!   TLS is rustls only.
 //! - [`AuthorizationRequest`]: the authorization URL, always with PKCE S256 and a random
@@ -56,6 +61,7 @@ mod body;
 mod callback;
 mod client;
 mod client_auth;
+mod endpoint;
 mod form;
 mod grant;
 mod loopback;
@@ -67,6 +73,7 @@ pub use authorize::AuthorizationRequest;
 pub use callback::{CallbackParams, PendingAuthorization};
 pub use client::{DEFAULT_MAX_BODY_BYTES, TokenClient, TokenClientBuilder};
 pub use client_auth::{ClientAuth, ClientIdPlacement};
+pub use endpoint::{EndpointClient, EndpointClientBuilder, EndpointRequest, EndpointResponse};
 pub use grant::{Grant, ScopeFormat};
 pub use loopback::{
     DEFAULT_CALLBACK_PATH, DEFAULT_LOOPBACK_DEADLINE, LoopbackError, LoopbackReceiver,

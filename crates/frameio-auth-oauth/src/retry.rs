@@ -1,8 +1,9 @@
 //! When and how long to wait before trying a token request again.
 
+use std::future::Future;
 use std::time::{Duration, SystemTime};
 
-use frameio_auth_core::Timestamp;
+use frameio_auth_core::{AuthError, Clock, Sleeper, Timestamp};
 
 /// Default number of attempts per token request, the first included: 4.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 4;
@@ -136,6 +137,79 @@ impl RetryPolicy {
         } else {
             ceiling
         }
+    }
+}
+
+/// What [`run_with_retries`] needs: the policy, the time limits, the injected time, and a
+/// label for logs (a grant type or an endpoint name; never a URL or a value).
+pub(crate) struct RetryContext<'a> {
+    pub(crate) policy: RetryPolicy,
+    pub(crate) attempt_timeout: Duration,
+    pub(crate) overall_deadline: Duration,
+    pub(crate) clock: &'a dyn Clock,
+    pub(crate) sleeper: &'a dyn Sleeper,
+    pub(crate) request: &'static str,
+}
+
+/// Runs `attempt(n, timeout)` (1-based) until it succeeds, fails permanently, runs out of
+/// attempts, or the next wait would end after the overall deadline. Shared by every request
+/// this crate sends, so token and non-token endpoints retry the same way.
+pub(crate) async fn run_with_retries<T, F, Fut>(
+    context: &RetryContext<'_>,
+    mut attempt: F,
+) -> Result<T, AuthError>
+where
+    F: FnMut(u32, Duration) -> Fut,
+    Fut: Future<Output = Result<T, AuthError>>,
+{
+    let RetryContext {
+        policy,
+        attempt_timeout,
+        overall_deadline,
+        clock,
+        sleeper,
+        request,
+    } = *context;
+    let deadline = clock.now().saturating_add(overall_deadline);
+    let mut number: u32 = 0;
+    loop {
+        number += 1;
+        let remaining = deadline.saturating_duration_since(clock.now());
+        let timeout = attempt_timeout.min(remaining).max(Duration::from_millis(1));
+        let error = match attempt(number, timeout).await {
+            Ok(value) => return Ok(value),
+            Err(error) => error,
+        };
+        if !error.is_retryable() {
+            return Err(error);
+        }
+        if number >= policy.max_attempts() {
+            tracing::warn!(
+                request,
+                attempt = number,
+                "request failed; no attempts left"
+            );
+            return Err(error);
+        }
+        let delay = policy.delay(number - 1, error.retry_after());
+        let delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        if clock.now().saturating_add(delay) >= deadline {
+            tracing::warn!(
+                request,
+                attempt = number,
+                delay_ms,
+                "request failed; the next attempt would start after the overall deadline"
+            );
+            return Err(error);
+        }
+        tracing::info!(
+            request,
+            attempt = number,
+            delay_ms,
+            server_asked = error.retry_after().is_some(),
+            "transient failure; retrying the request after a delay"
+        );
+        sleeper.sleep(delay).await;
     }
 }
 

@@ -7,8 +7,8 @@
 //!   random keys and cleans up after itself, so it is safe against a real OS keyring.
 //! - [`ManualClock`] (re-exported from `frameio-auth-core`): time that moves only when a test
 //!   says so, with [`Clock`], [`Sleeper`] and [`Timestamp`].
-//! - Fake servers that speak HTTP on 127.0.0.1 port 0: a fake Adobe IMS in module `ims`, and
-//!   a fake Frame.io V2 API later.
+//! - Fake servers that speak HTTP on 127.0.0.1 port 0: a fake Adobe IMS in module [`ims`], and
+//!   fake Frame.io V2 (OAuth and `/v2/me`) and V4 (`/v4/me`) APIs in module [`v2`].
 //!
 //! Depends on `frameio-auth-core` only, never on the clients or stores it checks, and is meant
 //! to be used as a dev-dependency.
@@ -24,8 +24,11 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod http;
 pub mod ims;
 pub mod store;
+pub mod v2;
 
 pub use frameio_auth_core::{Clock, ManualClock, Sleeper, Timestamp};
 pub use ims::FakeIms;
+pub use v2::{FakeFrameioV2, FakeFrameioV4};

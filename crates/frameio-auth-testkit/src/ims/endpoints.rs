@@ -3,20 +3,18 @@
 
 use std::collections::BTreeSet;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use frameio_auth_core::{PkceChallenge, PkceVerifier};
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, StatusCode};
-use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
 use super::config::{AuthorizeDecision, ClientKind, FakeClient, split_scopes};
 use super::paths;
-use super::server::{
+use super::state::{CodeRecord, Issue, Origin, RefreshStatus, Shared, TokenProblem, tech_account};
+use crate::http::oauth::{bad_request, basic_credentials, check_form, with_query};
+use crate::http::{
     FakeResponse, Req, empty_response, html_response, json_response, oauth_error, redirect_response,
 };
-use super::state::{CodeRecord, Issue, Origin, RefreshStatus, Shared, TokenProblem, tech_account};
 
 /// The longest `state` IMS accepts.
 const MAX_STATE_LEN: usize = 4096;
@@ -54,10 +52,6 @@ fn only(req: &Req, method: &Method, handler: impl FnOnce() -> FakeResponse) -> F
     response
 }
 
-fn bad_request(description: &str) -> FakeResponse {
-    oauth_error(StatusCode::BAD_REQUEST, "invalid_request", description)
-}
-
 fn invalid_grant(description: &str) -> FakeResponse {
     oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", description)
 }
@@ -72,16 +66,6 @@ fn authorize_page_error(text: &str) -> FakeResponse {
         "Adobe IMS: bad authorization request",
         text,
     )
-}
-
-/// Appends `params` to `uri`'s query.
-fn with_query(uri: &str, params: &[(&str, &str)]) -> String {
-    let mut serializer = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in params {
-        serializer.append_pair(k, v);
-    }
-    let separator = if uri.contains('?') { '&' } else { '?' };
-    format!("{uri}{separator}{}", serializer.finish())
 }
 
 fn redirect_error(
@@ -209,33 +193,6 @@ fn authorize(shared: &Shared, req: &Req) -> FakeResponse {
 // Client authentication (RFC 6749 §2.3.1)
 // ---------------------------------------------------------------------------------------------
 
-fn form_decode(component: &str) -> Option<String> {
-    let plus_as_space = component.replace('+', " ");
-    percent_decode_str(&plus_as_space)
-        .decode_utf8()
-        .ok()
-        .map(std::borrow::Cow::into_owned)
-}
-
-/// `Some(Ok((id, secret)))` for a well-formed Basic header, `Some(Err)` for a malformed one,
-/// `None` when there is no Basic header.
-fn basic_credentials(req: &Req) -> Option<Result<(String, String), ()>> {
-    let value = req.header("authorization")?;
-    let (scheme, rest) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let parsed = STANDARD
-        .decode(rest.trim())
-        .ok()
-        .and_then(|raw| String::from_utf8(raw).ok())
-        .and_then(|text| {
-            let (id, secret) = text.split_once(':')?;
-            Some((form_decode(id)?, form_decode(secret)?))
-        });
-    Some(parsed.ok_or(()))
-}
-
 fn invalid_client(description: &str, basic: bool) -> FakeResponse {
     let mut response = oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", description);
     if basic {
@@ -305,21 +262,6 @@ fn authenticate<'s>(shared: &'s Shared, req: &Req) -> Result<&'s FakeClient, Fak
 // ---------------------------------------------------------------------------------------------
 // POST /ims/token/v3
 // ---------------------------------------------------------------------------------------------
-
-fn check_form(req: &Req) -> Result<(), FakeResponse> {
-    if !req.is_form {
-        return Err(bad_request(
-            "the body must be application/x-www-form-urlencoded",
-        ));
-    }
-    let mut seen = BTreeSet::new();
-    for (name, _) in &req.form {
-        if !seen.insert(name.as_str()) {
-            return Err(bad_request(&format!("parameter {name} is repeated")));
-        }
-    }
-    Ok(())
-}
 
 fn token(shared: &Shared, req: &Req) -> FakeResponse {
     if let Err(response) = check_form(req) {
@@ -665,10 +607,7 @@ fn bearer(shared: &Shared, req: &Req) -> Result<(String, BTreeSet<String>, Strin
         response
     };
     let token = req
-        .header("authorization")
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
+        .bearer_token()
         .ok_or_else(|| unauthorized("a Bearer token is required"))?;
     let st = shared.lock();
     let record = st
@@ -782,27 +721,4 @@ fn discovery(shared: &Shared) -> FakeResponse {
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         }),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn with_query_appends() {
-        assert_eq!(
-            with_query("https://a/cb", &[("code", "x y")]),
-            "https://a/cb?code=x+y"
-        );
-        assert_eq!(
-            with_query("https://a/cb?k=1", &[("code", "c")]),
-            "https://a/cb?k=1&code=c"
-        );
-    }
-
-    #[test]
-    fn form_decoding_of_basic_parts() {
-        assert_eq!(form_decode("a%3Ab+c").as_deref(), Some("a:b c"));
-        assert_eq!(form_decode("%FF"), None);
-    }
 }

@@ -43,26 +43,22 @@
 
 mod config;
 mod endpoints;
-mod fault;
-mod server;
 mod state;
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use crate::http::Server;
 
+pub use crate::http::{Fault, RecordedRequest, Schedule, Times};
 pub use config::{
     AuthorizeDecision, ClientKind, DEFAULT_ACCESS_TOKEN_LIFETIME, DEFAULT_CODE_LIFETIME,
     DEFAULT_REFRESH_TOKEN_LIFETIME, FakeClient, FakeImsConfig, FakeUser, RedirectPattern, demo,
 };
-pub use fault::{Fault, Schedule, Times};
-pub use state::{RecordedRequest, decode_jwt_payload};
+pub use state::decode_jwt_payload;
 
-use state::Shared;
+pub(crate) use state::Shared;
 
 /// The paths the fake serves.
 pub mod paths {
@@ -96,25 +92,14 @@ pub mod paths {
 /// async too.
 pub struct FakeIms {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    shutdown: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
+    server: Server,
 }
 
 impl FakeIms {
     /// Binds `127.0.0.1:0` and starts serving.
     pub async fn start(config: FakeImsConfig) -> io::Result<Self> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        let addr = listener.local_addr()?;
-        let shared = Shared::new(config, format!("http://{addr}"));
-        let (shutdown, receiver) = watch::channel(false);
-        let task = tokio::spawn(server::serve(listener, Arc::clone(&shared), receiver));
-        Ok(Self {
-            shared,
-            addr,
-            shutdown,
-            task: Some(task),
-        })
+        let (server, shared) = Server::start(|base_url| Shared::new(config, base_url)).await?;
+        Ok(Self { shared, server })
     }
 
     /// [`start`](Self::start) with [`FakeImsConfig::with_demo_clients`].
@@ -124,16 +109,13 @@ impl FakeIms {
 
     /// Stops accepting connections, lets in-flight requests finish (up to a second), and waits
     /// for the server task.
-    pub async fn shutdown(mut self) {
-        let _ = self.shutdown.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 
     /// The socket address (always `127.0.0.1:<port>`).
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// `http://127.0.0.1:<port>`, without a trailing slash.
@@ -305,6 +287,11 @@ impl FakeIms {
         self.shared.lock().access_status(token, now).is_ok()
     }
 
+    /// The shared state, for the other fakes that accept this fake's tokens.
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
     /// Whether `token` is a refresh token that can still be used (issued, not spent by
     /// rotation, not revoked, not expired).
     pub fn is_refresh_token_active(&self, token: &str) -> bool {
@@ -319,18 +306,7 @@ impl std::fmt::Debug for FakeIms {
         f.debug_struct("FakeIms")
             .field("base_url", &self.shared.base_url)
             .field("total_requests", &self.total_requests())
-            .field(
-                "running",
-                &self.task.as_ref().is_some_and(|t| !t.is_finished()),
-            )
+            .field("running", &self.server.is_running())
             .finish_non_exhaustive()
-    }
-}
-
-impl Drop for FakeIms {
-    fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            task.abort();
-        }
     }
 }

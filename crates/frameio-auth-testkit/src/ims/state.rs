@@ -11,52 +11,13 @@ use frameio_auth_core::{CsrfState, Timestamp};
 use serde_json::{Value, json};
 
 use super::config::{AuthorizeDecision, FakeClient, FakeImsConfig};
-use super::fault::FaultPlan;
-
-/// One request as the fake received it, for assertions in tests.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RecordedRequest {
-    /// `GET`, `POST`, ...
-    pub method: String,
-    /// The path, without the query.
-    pub path: String,
-    /// The query parameters, decoded, in order.
-    pub query: Vec<(String, String)>,
-    /// The headers, names lower case, in order (values that are not UTF-8 are replaced lossily).
-    pub headers: Vec<(String, String)>,
-    /// The form parameters of a `application/x-www-form-urlencoded` body, decoded, in order
-    /// (empty for other bodies).
-    pub form: Vec<(String, String)>,
-    /// The body as text (lossy UTF-8).
-    pub body: String,
-}
-
-impl RecordedRequest {
-    /// The first form parameter called `name`.
-    pub fn form_value(&self, name: &str) -> Option<&str> {
-        find(&self.form, name)
-    }
-
-    /// The first query parameter called `name`.
-    pub fn query_value(&self, name: &str) -> Option<&str> {
-        find(&self.query, name)
-    }
-
-    /// The first header called `name` (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-pub(crate) fn find<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
+use super::endpoints;
+use super::paths;
+use crate::http::{
+    self, FakeApp, FakeResponse, Fault, FaultPlan, RecordedRequest, Req, find, oauth_error,
+};
+use hyper::StatusCode;
+use hyper::header::{HeaderName, HeaderValue};
 
 /// How a grant was obtained, for what the token may do later.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -406,6 +367,42 @@ impl Shared {
             URL_SAFE_NO_PAD.encode(payload.to_string()),
             URL_SAFE_NO_PAD.encode(signature)
         )
+    }
+}
+
+impl FakeApp for Shared {
+    fn record(&self, request: RecordedRequest) -> Option<Fault> {
+        let grant_type = (request.path == paths::TOKEN)
+            .then(|| find(&request.form, "grant_type"))
+            .flatten()
+            .map(str::to_owned);
+        let path = request.path.clone();
+        let mut state = self.lock();
+        state.record(request, grant_type.as_deref());
+        state.faults.next_fault(&path)
+    }
+
+    fn route(&self, req: &Req) -> FakeResponse {
+        if req.too_large {
+            return oauth_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                "request body too large",
+            );
+        }
+        endpoints::route(self, req)
+    }
+
+    fn fault_response(&self, _req: &Req, fault: &Fault) -> FakeResponse {
+        http::fault_response(fault, self.now(), oauth_error)
+    }
+
+    fn finish(&self, response: &mut FakeResponse) {
+        if let Ok(value) = HeaderValue::from_str(&self.debug_id()) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static("x-debug-id"), value);
+        }
     }
 }
 

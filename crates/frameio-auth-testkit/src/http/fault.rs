@@ -4,11 +4,13 @@ use std::time::Duration;
 
 /// A failure the fake produces instead of (or before) its normal answer.
 ///
-/// Every fault response except [`DropConnection`](Fault::DropConnection) carries an
-/// `x-debug-id` header like a normal one. A faulted request is still counted and recorded
-/// (see [`FakeIms::requests_to`](super::FakeIms::requests_to)), but it changes no state: no
-/// code is consumed and no token is issued, except with [`Slow`](Fault::Slow), which serves
-/// the request normally after the delay.
+/// Every fault response except [`DropConnection`](Fault::DropConnection) carries the headers
+/// a normal response of that fake carries (`x-debug-id` from `FakeIms`, the rate-limit
+/// headers from the Frame.io fakes), and error bodies in that fake's format (OAuth
+/// `{"error","error_description"}` from `FakeIms`; Frame.io's own from the Frame.io fakes).
+/// A faulted request is still counted and recorded (see `requests_to` on the fakes), but it
+/// changes no state: no code is consumed and no token is issued, except with
+/// [`Slow`](Fault::Slow), which serves the request normally after the delay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {

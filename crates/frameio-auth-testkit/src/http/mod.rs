@@ -1,14 +1,27 @@
-//! HTTP plumbing: the accept loop, the per-request service, response bodies and faults.
+//! HTTP plumbing shared by the fake servers: the accept loop, the per-request service,
+//! request recording, response bodies and helpers, and fault injection.
+//!
+//! A fake is a [`FakeApp`]: it records each request (and says which fault is due), routes it,
+//! renders faults in its own error format and adds its own headers. [`Server`] runs any app
+//! on `127.0.0.1:0`.
+
+mod fault;
+pub(crate) mod oauth;
+
+pub(crate) use fault::FaultPlan;
+pub use fault::{Fault, Schedule, Times};
 
 use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
+use frameio_auth_core::Timestamp;
 use http_body_util::{BodyExt as _, LengthLimitError, Limited};
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
-use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -16,16 +29,11 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinSet;
-
-use super::endpoints;
-use super::fault::Fault;
-use super::paths;
-use super::state::{RecordedRequest, Shared, find};
+use tokio::task::{JoinHandle, JoinSet};
 
 /// Request bodies above this size get `413 Payload Too Large`.
 const MAX_REQUEST_BYTES: usize = 1024 * 1024;
-/// How long [`FakeIms::shutdown`](super::FakeIms::shutdown) lets in-flight requests finish.
+/// How long [`Server::shutdown`] lets in-flight requests finish.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 /// The pause between the two halves of a truncated body, so the first half is flushed to the
 /// socket before the connection is torn down.
@@ -110,6 +118,8 @@ pub(crate) struct Req {
     pub(crate) form: Vec<(String, String)>,
     /// Whether the body was declared `application/x-www-form-urlencoded`.
     pub(crate) is_form: bool,
+    /// Whether the body was over the size limit (and was dropped).
+    pub(crate) too_large: bool,
 }
 
 impl Req {
@@ -123,6 +133,129 @@ impl Req {
 
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header.
+    pub(crate) fn bearer_token(&self) -> Option<&str> {
+        self.header("authorization")
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+    }
+}
+
+/// One request as a fake received it, for assertions in tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path, without the query.
+    pub path: String,
+    /// The query parameters, decoded, in order.
+    pub query: Vec<(String, String)>,
+    /// The headers, names lower case, in order (values that are not UTF-8 are replaced lossily).
+    pub headers: Vec<(String, String)>,
+    /// The form parameters of a `application/x-www-form-urlencoded` body, decoded, in order
+    /// (empty for other bodies).
+    pub form: Vec<(String, String)>,
+    /// The body as text (lossy UTF-8).
+    pub body: String,
+}
+
+impl RecordedRequest {
+    /// The first form parameter called `name`.
+    pub fn form_value(&self, name: &str) -> Option<&str> {
+        find(&self.form, name)
+    }
+
+    /// The first query parameter called `name`.
+    pub fn query_value(&self, name: &str) -> Option<&str> {
+        find(&self.query, name)
+    }
+
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The value of the first pair called `name`.
+pub(crate) fn find<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// What makes a fake server: its state and endpoints. Every method is synchronous, so no lock
+/// is ever held across an `.await`.
+pub(crate) trait FakeApp: Send + Sync + 'static {
+    /// Counts and records a request (faulted ones too) and returns the fault due, if any.
+    fn record(&self, request: RecordedRequest) -> Option<Fault>;
+    /// The normal answer.
+    fn route(&self, req: &Req) -> FakeResponse;
+    /// The answer to `req` for an injected fault (never `DropConnection` or `Slow`).
+    fn fault_response(&self, req: &Req, fault: &Fault) -> FakeResponse;
+    /// Adds the headers every response of this fake carries.
+    fn finish(&self, response: &mut FakeResponse);
+}
+
+/// A fake server task on `127.0.0.1`, on a port the OS chose.
+#[derive(Debug)]
+pub(crate) struct Server {
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// Binds `127.0.0.1:0`; the app is made once the base URL is known.
+    pub(crate) async fn start<A: FakeApp>(
+        make_app: impl FnOnce(String) -> Arc<A>,
+    ) -> io::Result<(Self, Arc<A>)> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        let addr = listener.local_addr()?;
+        let app = make_app(format!("http://{addr}"));
+        let (shutdown, receiver) = watch::channel(false);
+        let task = tokio::spawn(serve(listener, Arc::clone(&app), receiver));
+        Ok((
+            Self {
+                addr,
+                shutdown,
+                task: Some(task),
+            },
+            app,
+        ))
+    }
+
+    /// The socket address.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Whether the server task is still running.
+    pub(crate) fn is_running(&self) -> bool {
+        self.task.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (up to a second), and
+    /// waits for the server task.
+    pub(crate) async fn shutdown(mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
     }
 }
 
@@ -144,9 +277,9 @@ fn parse_pairs(bytes: &[u8]) -> Vec<(String, String)> {
 }
 
 /// Serves connections from `listener` until `shutdown` changes (or its sender is dropped).
-pub(crate) async fn serve(
+async fn serve<A: FakeApp>(
     listener: TcpListener,
-    shared: Arc<Shared>,
+    shared: Arc<A>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
@@ -170,9 +303,9 @@ pub(crate) async fn serve(
     connections.abort_all();
 }
 
-async fn serve_connection(
+async fn serve_connection<A: FakeApp>(
     stream: tokio::net::TcpStream,
-    shared: Arc<Shared>,
+    shared: Arc<A>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let service = service_fn(move |req| handle(Arc::clone(&shared), req));
@@ -191,8 +324,8 @@ async fn serve_connection(
 }
 
 /// One request: read and record it, apply a fault if one is due, else route it.
-async fn handle(
-    shared: Arc<Shared>,
+async fn handle<A: FakeApp>(
+    shared: Arc<A>,
     request: Request<Incoming>,
 ) -> Result<FakeResponse, io::Error> {
     let (parts, body) = request.into_parts();
@@ -231,15 +364,7 @@ async fn handle(
         form: form.clone(),
         body: String::from_utf8_lossy(&bytes).into_owned(),
     };
-    let grant_type = (path == paths::TOKEN)
-        .then(|| find(&form, "grant_type"))
-        .flatten()
-        .map(str::to_owned);
-    let fault = {
-        let mut state = shared.lock();
-        state.record(recorded, grant_type.as_deref());
-        state.faults.next_fault(&path)
-    };
+    let fault = shared.record(recorded);
     let req = Req {
         method: parts.method,
         path,
@@ -247,6 +372,7 @@ async fn handle(
         headers: parts.headers,
         form,
         is_form,
+        too_large,
     };
 
     let mut response = match fault {
@@ -256,28 +382,13 @@ async fn handle(
         }
         Some(Fault::Slow { delay }) => {
             tokio::time::sleep(delay).await;
-            route(&shared, &req, too_large)
+            shared.route(&req)
         }
-        Some(fault) => fault_response(&shared, &fault),
-        None => route(&shared, &req, too_large),
+        Some(fault) => shared.fault_response(&req, &fault),
+        None => shared.route(&req),
     };
-    if let Ok(value) = HeaderValue::from_str(&shared.debug_id()) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static("x-debug-id"), value);
-    }
+    shared.finish(&mut response);
     Ok(response)
-}
-
-fn route(shared: &Shared, req: &Req, too_large: bool) -> FakeResponse {
-    if too_large {
-        return oauth_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "invalid_request",
-            "request body too large",
-        );
-    }
-    endpoints::route(shared, req)
 }
 
 /// A JSON response with the headers IMS sends on token responses.
@@ -392,23 +503,28 @@ fn set_json_type(response: &mut FakeResponse) {
     );
 }
 
+/// Renders an error in a fake's own format: `(status, error code, description)`.
+pub(crate) type ErrorBody = fn(StatusCode, &str, &str) -> FakeResponse;
+
 /// The response for every fault except `DropConnection` and `Slow` (handled by the caller).
-fn fault_response(shared: &Shared, fault: &Fault) -> FakeResponse {
+/// `now` is the fake's clock (for HTTP-date `Retry-After`); `error` renders error bodies.
+pub(crate) fn fault_response(fault: &Fault, now: Timestamp, error: ErrorBody) -> FakeResponse {
     match fault {
-        Fault::RetryAfter { secs } => too_many_requests(&secs.to_string()),
+        Fault::RetryAfter { secs } => too_many_requests(&secs.to_string(), error),
         Fault::RetryAfterDate { secs } => {
-            let now = shared.now();
             let at = now.saturating_add(Duration::from_secs(*secs));
             // Round up to a whole second: HTTP dates have no fractions.
             let at_secs = at.as_unix_millis().div_ceil(1000);
             let date = SystemTime::UNIX_EPOCH
                 .checked_add(Duration::from_secs(at_secs))
                 .unwrap_or(SystemTime::UNIX_EPOCH);
-            too_many_requests(&httpdate::fmt_http_date(date))
+            too_many_requests(&httpdate::fmt_http_date(date), error)
         }
-        Fault::Status500 => status_fault(StatusCode::INTERNAL_SERVER_ERROR, true),
-        Fault::Status503 => status_fault(StatusCode::SERVICE_UNAVAILABLE, true),
-        Fault::Status { status, json_body } => status_fault(status_or_500(*status), *json_body),
+        Fault::Status500 => status_fault(StatusCode::INTERNAL_SERVER_ERROR, true, error),
+        Fault::Status503 => status_fault(StatusCode::SERVICE_UNAVAILABLE, true, error),
+        Fault::Status { status, json_body } => {
+            status_fault(status_or_500(*status), *json_body, error)
+        }
         Fault::MalformedJson => {
             let mut response = Response::new(FakeBody::from_bytes(
                 "{\"access_token\": \"fake-malformed\", \"token_type\": bearer, \"expires_in\": 86399,}",
@@ -458,13 +574,13 @@ fn fault_response(shared: &Shared, fault: &Fault) -> FakeResponse {
         }
         // Handled before we get here; answer something sensible anyway.
         Fault::DropConnection | Fault::Slow { .. } => {
-            status_fault(StatusCode::INTERNAL_SERVER_ERROR, true)
+            status_fault(StatusCode::INTERNAL_SERVER_ERROR, true, error)
         }
     }
 }
 
-fn too_many_requests(retry_after: &str) -> FakeResponse {
-    let mut response = oauth_error(
+fn too_many_requests(retry_after: &str, error: ErrorBody) -> FakeResponse {
+    let mut response = error(
         StatusCode::TOO_MANY_REQUESTS,
         "too_many_requests",
         "too many requests; retry later",
@@ -475,12 +591,12 @@ fn too_many_requests(retry_after: &str) -> FakeResponse {
     response
 }
 
-fn status_fault(status: StatusCode, json_body: bool) -> FakeResponse {
+fn status_fault(status: StatusCode, json_body: bool, error: ErrorBody) -> FakeResponse {
     if json_body {
-        oauth_error(
+        error(
             status,
             error_code_for(status),
-            "fault injected by the fake IMS",
+            "fault injected by the fake server",
         )
     } else {
         empty_response(status)

@@ -1,0 +1,465 @@
+//! The Frame.io V2 OAuth 2 app: authorization code flow, with a secret (Basic) or PKCE only.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use frameio_auth_core::{
+    AuthError, AuthorizationCode, ClientSecret, Clock, ConfigError, NeedsLoginReason, Scopes,
+    Sleeper, SystemClock, TokenKey, TokenSet,
+};
+use frameio_auth_oauth::url::Url;
+use frameio_auth_oauth::{
+    AuthorizationRequest, ClientAuth, Grant, PendingAuthorization, RetryPolicy, ScopeFormat,
+    SecureUrl, TokenClient,
+};
+
+use crate::scope::to_core;
+use crate::{PROVIDER, V2Scope, render};
+
+/// The production OAuth host: `https://applications.frame.io`.
+pub const DEFAULT_OAUTH_BASE_URL: &str = "https://applications.frame.io";
+/// The authorization endpoint path.
+pub const AUTHORIZE_PATH: &str = "/oauth2/auth";
+/// The token endpoint path.
+pub const TOKEN_PATH: &str = "/oauth2/token";
+
+/// A Frame.io V2 OAuth 2 app.
+///
+/// - With a client secret it is a confidential app: token requests authenticate with HTTP
+///   Basic. Without one it is a public PKCE app: `client_id` goes in the token request body.
+/// - Every authorization request carries PKCE S256 and a random `state` (both apps), and
+///   scopes space-separated.
+/// - Access tokens last an hour. A refresh token comes only with [`V2Scope::Offline`]; a
+///   refresh keeps the old refresh token when the response carries none. Without `offline`,
+///   [`begin`](Self::begin) logs a warning and, once the access token expires, [`fetch`] and
+///   [`refresh`](Self::refresh) fail with [`AuthError::NeedsLogin`]
+///   ([`NeedsLoginReason::NoRefreshToken`]).
+/// - Its [`TokenKey`] has the provider `frameio-v2`, apart from any IMS credential.
+///
+/// All OAuth mechanics (URLs, PKCE, `state`, client authentication, retries) come from
+/// `frameio-auth-oauth`; this type holds only what is specific to Frame.io V2.
+///
+/// [`fetch`]: frameio_auth_core::TokenSource::fetch
+///
+/// ```
+/// use frameio_auth_core::ClientSecret;
+/// use frameio_auth_v2::{V2OAuthApp, V2Scope};
+///
+/// let app = V2OAuthApp::builder("my-client-id", "https://localhost:8443/callback")
+///     .client_secret(ClientSecret::new("my-secret"))
+///     .scopes([V2Scope::AccountRead, V2Scope::AssetRead, V2Scope::Offline])
+///     .build()?;
+/// let (url, pending) = app.begin()?;
+/// assert!(url.as_str().starts_with("https://applications.frame.io/oauth2/auth?"));
+/// assert!(url.query_pairs().any(|(k, v)| k == "scope" && v == "account.read asset.read offline"));
+/// assert!(url.query_pairs().any(|(k, v)| k == "code_challenge_method" && v == "S256"));
+/// // ... send the browser to `url`; the redirect comes back to the callback:
+/// // let tokens = app.finish(&pending, &callback_url).await?;
+/// # let _ = pending;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct V2OAuthApp {
+    client_id: String,
+    redirect_uri: String,
+    scopes: Vec<V2Scope>,
+    core_scopes: Scopes,
+    authorize_url: SecureUrl,
+    token: TokenClient,
+    confidential: bool,
+    clock: Arc<dyn Clock>,
+    key: TokenKey,
+}
+
+impl V2OAuthApp {
+    /// Starts building an app with its client id and registered redirect URI.
+    pub fn builder(
+        client_id: impl Into<String>,
+        redirect_uri: impl Into<String>,
+    ) -> V2OAuthAppBuilder {
+        V2OAuthAppBuilder {
+            client_id: client_id.into(),
+            redirect_uri: redirect_uri.into(),
+            client_secret: None,
+            scopes: Vec::new(),
+            oauth_base_url: DEFAULT_OAUTH_BASE_URL.to_owned(),
+            authorize_url: None,
+            token_url: None,
+            environment: "prod".to_owned(),
+            profile: "default".to_owned(),
+            clock: Arc::new(SystemClock),
+            sleeper: None,
+            retry: None,
+        }
+    }
+
+    /// The client id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// The redirect URI.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    /// The requested scopes, in the order given.
+    pub fn scopes(&self) -> &[V2Scope] {
+        &self.scopes
+    }
+
+    /// Whether the app authenticates with a client secret (else it is a public PKCE app).
+    pub fn is_confidential(&self) -> bool {
+        self.confidential
+    }
+
+    /// Whether `offline` is requested (and so a refresh token is expected).
+    pub fn requests_offline(&self) -> bool {
+        self.scopes.contains(&V2Scope::Offline)
+    }
+
+    /// The authorization endpoint.
+    pub fn authorize_url(&self) -> &SecureUrl {
+        &self.authorize_url
+    }
+
+    /// The token endpoint.
+    pub fn token_url(&self) -> &SecureUrl {
+        self.token.token_url()
+    }
+
+    /// Starts a login: the URL to send the browser to, and the [`PendingAuthorization`] to keep
+    /// until the redirect comes back (it checks `state` and holds the PKCE verifier).
+    ///
+    /// Logs a warning when `offline` is not requested: the login will then end when the
+    /// 1-hour access token expires.
+    pub fn begin(&self) -> Result<(Url, PendingAuthorization), AuthError> {
+        if !self.requests_offline() {
+            tracing::warn!(
+                client_id = %self.client_id,
+                "the Frame.io V2 login does not request the `offline` scope: no refresh token \
+                 will be issued and the user must sign in again when the access token expires \
+                 (after 1 hour)"
+            );
+        }
+        AuthorizationRequest::new(
+            self.authorize_url.clone(),
+            self.client_id.clone(),
+            self.redirect_uri.clone(),
+        )
+        .scopes(&self.core_scopes, ScopeFormat::SpaceSeparated)
+        .build()
+    }
+
+    /// Checks the redirect URL (its `state`, or the `error` it carries) and exchanges the code.
+    pub async fn finish(
+        &self,
+        pending: &PendingAuthorization,
+        callback: &Url,
+    ) -> Result<TokenSet, AuthError> {
+        let code = pending.verify_callback(callback)?;
+        self.exchange(pending, code).await
+    }
+
+    /// Exchanges an authorization code already checked against `pending` (for example by a
+    /// [`LoopbackReceiver`](frameio_auth_oauth::LoopbackReceiver)).
+    pub async fn exchange(
+        &self,
+        pending: &PendingAuthorization,
+        code: AuthorizationCode,
+    ) -> Result<TokenSet, AuthError> {
+        let tokens = self.token.request_token(&pending.token_grant(code)).await?;
+        tracing::debug!(
+            refresh_token = tokens.refresh_token().is_some(),
+            "Frame.io V2 code exchanged"
+        );
+        Ok(tokens.with_requested_scopes_if_absent(&self.core_scopes))
+    }
+
+    /// Refreshes `current` with `grant_type=refresh_token` (repeating the scopes). Keeps the
+    /// old refresh token when the response carries none.
+    ///
+    /// Without a refresh token (no `offline`): returns `current` unchanged while its access
+    /// token is still valid, and [`AuthError::NeedsLogin`] with
+    /// [`NeedsLoginReason::NoRefreshToken`] once it has expired.
+    pub async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, AuthError> {
+        let Some(refresh_token) = current.refresh_token() else {
+            if !current.is_expired(self.clock.now()) {
+                return Ok(current.clone());
+            }
+            return Err(AuthError::NeedsLogin {
+                reason: NeedsLoginReason::NoRefreshToken,
+                debug_id: None,
+            });
+        };
+        let grant = Grant::refresh_token_with_scopes(
+            refresh_token.clone(),
+            &self.core_scopes,
+            ScopeFormat::SpaceSeparated,
+        );
+        let tokens = self.token.request_token(&grant).await?;
+        let rotated = tokens.refresh_token().is_some();
+        tracing::debug!(rotated, "Frame.io V2 tokens refreshed");
+        Ok(tokens
+            .inherit_refresh_token(current)
+            .with_requested_scopes_if_absent(&self.core_scopes))
+    }
+}
+
+impl fmt::Debug for V2OAuthApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("V2OAuthApp")
+            .field("client_id", &self.client_id)
+            .field("redirect_uri", &self.redirect_uri)
+            .field("scopes", &render(&self.scopes))
+            .field("authorize_url", &self.authorize_url)
+            .field("token", &self.token)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl frameio_auth_core::TokenSource for V2OAuthApp {
+    /// Refreshes `current` (see [`V2OAuthApp::refresh`]). With no current set there is nothing
+    /// to refresh: [`NeedsLoginReason::NoStoredLogin`].
+    async fn fetch<'a>(&self, current: Option<&'a TokenSet>) -> Result<TokenSet, AuthError> {
+        match current {
+            Some(current) => self.refresh(current).await,
+            None => Err(AuthError::NeedsLogin {
+                reason: NeedsLoginReason::NoStoredLogin {
+                    key: self.key.clone(),
+                },
+                debug_id: None,
+            }),
+        }
+    }
+
+    fn key(&self) -> TokenKey {
+        self.key.clone()
+    }
+}
+
+/// Builds a [`V2OAuthApp`].
+pub struct V2OAuthAppBuilder {
+    client_id: String,
+    redirect_uri: String,
+    client_secret: Option<ClientSecret>,
+    scopes: Vec<V2Scope>,
+    oauth_base_url: String,
+    authorize_url: Option<String>,
+    token_url: Option<String>,
+    environment: String,
+    profile: String,
+    clock: Arc<dyn Clock>,
+    sleeper: Option<Arc<dyn Sleeper>>,
+    retry: Option<RetryPolicy>,
+}
+
+impl fmt::Debug for V2OAuthAppBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("V2OAuthAppBuilder")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("scopes", &render(&self.scopes))
+            .finish_non_exhaustive()
+    }
+}
+
+impl V2OAuthAppBuilder {
+    /// The client secret of a confidential app (sent with HTTP Basic). Without one, the app is
+    /// a public PKCE app.
+    #[must_use]
+    pub fn client_secret(mut self, secret: ClientSecret) -> Self {
+        self.client_secret = Some(secret);
+        self
+    }
+
+    /// The scopes to request (added to any given before). Include [`V2Scope::Offline`] for a
+    /// refresh token.
+    #[must_use]
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = V2Scope>) -> Self {
+        self.scopes.extend(scopes);
+        self
+    }
+
+    /// The OAuth host (default [`DEFAULT_OAUTH_BASE_URL`]); the endpoints are
+    /// [`AUTHORIZE_PATH`] and [`TOKEN_PATH`] under it. `https`, or `http` on loopback only.
+    #[must_use]
+    pub fn oauth_base_url(mut self, url: impl Into<String>) -> Self {
+        self.oauth_base_url = url.into();
+        self
+    }
+
+    /// The authorization endpoint, overriding the one derived from the base URL.
+    #[must_use]
+    pub fn authorize_url(mut self, url: impl Into<String>) -> Self {
+        self.authorize_url = Some(url.into());
+        self
+    }
+
+    /// The token endpoint, overriding the one derived from the base URL.
+    #[must_use]
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = Some(url.into());
+        self
+    }
+
+    /// The environment part of the [`TokenKey`] (default `prod`). Set another one when
+    /// pointing the app at another server, so its tokens are stored apart.
+    #[must_use]
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        self.environment = environment.into();
+        self
+    }
+
+    /// The profile part of the [`TokenKey`] (default `default`).
+    #[must_use]
+    pub fn profile(mut self, profile: impl Into<String>) -> Self {
+        self.profile = profile.into();
+        self
+    }
+
+    /// Where "now" comes from (token times, expiry checks). Default: the system clock.
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// How the token client waits between retries. Default: Tokio's timer.
+    #[must_use]
+    pub fn sleeper(mut self, sleeper: impl Sleeper + 'static) -> Self {
+        self.sleeper = Some(Arc::new(sleeper));
+        self
+    }
+
+    /// How token requests are retried. Default: the oauth crate's [`RetryPolicy::default`].
+    #[must_use]
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Checks the settings and builds the app.
+    pub fn build(self) -> Result<V2OAuthApp, ConfigError> {
+        if self.client_id.trim().is_empty() {
+            return Err(ConfigError::new("the Frame.io V2 client id is empty"));
+        }
+        let base = self.oauth_base_url.trim_end_matches('/');
+        let authorize_url = SecureUrl::parse(
+            &self
+                .authorize_url
+                .unwrap_or_else(|| format!("{base}{AUTHORIZE_PATH}")),
+        )?;
+        let token_url = SecureUrl::parse(
+            &self
+                .token_url
+                .unwrap_or_else(|| format!("{base}{TOKEN_PATH}")),
+        )?;
+        let core_scopes = to_core(&self.scopes)?;
+        let confidential = self.client_secret.is_some();
+        let auth = match self.client_secret {
+            Some(secret) => ClientAuth::basic(self.client_id.clone(), secret),
+            None => ClientAuth::public(self.client_id.clone()),
+        };
+        let mut token = TokenClient::builder(token_url, auth).clock(Arc::clone(&self.clock));
+        if let Some(sleeper) = self.sleeper {
+            token = token.sleeper(sleeper);
+        }
+        if let Some(retry) = self.retry {
+            token = token.retry_policy(retry);
+        }
+        let token = token.build()?;
+        // Check the redirect URI now rather than at the first `begin()`.
+        AuthorizationRequest::new(
+            authorize_url.clone(),
+            self.client_id.clone(),
+            self.redirect_uri.clone(),
+        )
+        .build()
+        .map_err(|e| match e {
+            AuthError::Config(config) => config,
+            other => ConfigError::new(other.to_string()),
+        })?;
+        let key = TokenKey::builder(PROVIDER, self.environment, self.client_id.clone())
+            .profile(self.profile)
+            .scopes(core_scopes.clone())
+            .build()
+            .map_err(|e| ConfigError::new(e.to_string()))?;
+        Ok(V2OAuthApp {
+            client_id: self.client_id,
+            redirect_uri: self.redirect_uri,
+            scopes: self.scopes,
+            core_scopes,
+            authorize_url,
+            token,
+            confidential,
+            clock: self.clock,
+            key,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_and_client_modes() {
+        let app = V2OAuthApp::builder("cid", "http://127.0.0.1:9/callback")
+            .scopes([V2Scope::AccountRead])
+            .build()
+            .unwrap();
+        assert!(!app.is_confidential());
+        assert!(!app.requests_offline());
+        assert_eq!(
+            app.authorize_url().as_str(),
+            "https://applications.frame.io/oauth2/auth"
+        );
+        assert_eq!(
+            app.token_url().as_str(),
+            "https://applications.frame.io/oauth2/token"
+        );
+        let app = V2OAuthApp::builder("cid", "https://localhost/cb")
+            .client_secret(ClientSecret::new("s3cr3t-value"))
+            .oauth_base_url("http://127.0.0.1:1234/")
+            .build()
+            .unwrap();
+        assert!(app.is_confidential());
+        assert_eq!(
+            app.token_url().as_str(),
+            "http://127.0.0.1:1234/oauth2/token"
+        );
+        assert!(!format!("{app:?}").contains("s3cr3t-value"));
+        assert_eq!(
+            frameio_auth_core::TokenSource::key(&app).provider(),
+            "frameio-v2"
+        );
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        let base = || V2OAuthApp::builder("cid", "https://localhost/cb");
+        assert!(base().oauth_base_url("http://example.com").build().is_err());
+        assert!(base().token_url("ftp://127.0.0.1/t").build().is_err());
+        assert!(
+            V2OAuthApp::builder(" ", "https://localhost/cb")
+                .build()
+                .is_err()
+        );
+        assert!(
+            V2OAuthApp::builder("cid", "http://example.com/cb")
+                .build()
+                .is_err()
+        );
+        assert!(base().client_secret(ClientSecret::new("")).build().is_err());
+        assert!(
+            base()
+                .scopes([V2Scope::Other("a b".into())])
+                .build()
+                .is_err()
+        );
+    }
+}
