@@ -1,0 +1,218 @@
+//! Unit tests on keyring-core's mock store. The conformance run and the checks that matter
+//! for real keyrings are in `tests/`, against a real Secret Service.
+
+#![allow(clippy::cast_possible_truncation)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use frameio_auth_core::{AccessToken, Lifetime, RefreshToken, Timestamp};
+
+use super::*;
+
+/// One lock directory for every unit test (left in place, like any lock directory); lock
+/// files are named after the service, which is random per store.
+fn lock_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join("frameio-auth-keyring-unit-tests")
+}
+
+fn store(chunk_size: usize) -> KeyringStore {
+    KeyringStore::builder()
+        .credential_store(keyring_core::mock::Store::new().unwrap())
+        .service(format!("frameio-auth-unit-{}", generation()))
+        .chunk_size(chunk_size)
+        .lock_dir(lock_dir())
+        .build()
+        .unwrap()
+}
+
+fn key(profile: &str) -> TokenKey {
+    TokenKey::builder("ims", "prod", "client")
+        .profile(profile)
+        .build()
+        .unwrap()
+}
+
+fn big_tokens(len: usize) -> TokenSet {
+    let access: String = (0..len)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    TokenSet::new(
+        AccessToken::new(access),
+        Timestamp::from_unix_secs(1_700_000_000),
+        Lifetime::ExpiresIn(Duration::from_secs(3600)),
+    )
+    .with_refresh_token(RefreshToken::new("refresh-secret-value"), None)
+}
+
+fn chunk_accounts(store: &KeyringStore, account: &str) -> Vec<String> {
+    let main = store.shared.items.get(account).unwrap().unwrap();
+    match chunk::classify(main).unwrap() {
+        Stored::Chunked(h) => (0..h.count)
+            .map(|i| chunk::chunk_account(account, &h.generation, i))
+            .collect(),
+        Stored::Inline(_) => Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn ten_kb_round_trips_through_chunks_and_delete_removes_them() {
+    let store = store(KeyringStore::DEFAULT_CHUNK_SIZE);
+    let k = key("big");
+    let tokens = big_tokens(10 * 1024);
+    store.save(&k, &tokens).await.unwrap();
+    let chunks = chunk_accounts(&store, k.as_str());
+    assert!(chunks.len() >= 5, "{chunks:?}");
+    assert_eq!(store.load(&k).await.unwrap(), Some(tokens));
+    // A second, smaller save replaces the chunks with an inline value and drops them.
+    let small = big_tokens(100);
+    store.save(&k, &small).await.unwrap();
+    for c in &chunks {
+        assert!(
+            store.shared.items.get(c).unwrap().is_none(),
+            "{c} left behind"
+        );
+    }
+    store.save(&k, &big_tokens(10 * 1024)).await.unwrap();
+    let chunks = chunk_accounts(&store, k.as_str());
+    store.delete(&k).await.unwrap();
+    assert_eq!(store.load(&k).await.unwrap(), None);
+    for c in chunks {
+        assert!(
+            store.shared.items.get(&c).unwrap().is_none(),
+            "{c} left behind"
+        );
+    }
+    assert!(store.keys().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_chunk_is_a_typed_error_never_half_a_token() {
+    let store = store(256);
+    let k = key("gap");
+    store.save(&k, &big_tokens(2000)).await.unwrap();
+    let chunks = chunk_accounts(&store, k.as_str());
+    store.shared.items.delete(&chunks[2]).unwrap();
+    match store.load(&k).await {
+        Err(StoreError::Corrupt { location, reason }) => {
+            assert!(location.contains(k.as_str()), "{location}");
+            assert!(reason.to_string().contains("chunk 3 of"), "{reason}");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    // A damaged (not missing) chunk is caught by the digest.
+    store.save(&k, &big_tokens(2000)).await.unwrap();
+    let chunks = chunk_accounts(&store, k.as_str());
+    store.shared.items.set(&chunks[0], &[b'x'; 256]).unwrap();
+    assert!(matches!(
+        store.load(&k).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+}
+
+#[tokio::test]
+async fn index_lists_saved_keys_only() {
+    let store = store(256);
+    let keys: Vec<TokenKey> = (0..20).map(|i| key(&format!("p{i:02}"))).collect();
+    for k in &keys {
+        store.save(k, &big_tokens(10)).await.unwrap();
+    }
+    // The index itself outgrew one chunk.
+    assert!(!chunk_accounts(&store, INDEX_ACCOUNT).is_empty());
+    assert_eq!(store.keys().await.unwrap(), keys);
+    store.delete(&keys[3]).await.unwrap();
+    let mut expected = keys.clone();
+    expected.remove(3);
+    assert_eq!(store.keys().await.unwrap(), expected);
+    // An index naming a deleted entry (crash between the two steps) lists only real ones.
+    store.shared.items.delete_value(keys[4].as_str()).unwrap();
+    expected.remove(3);
+    assert_eq!(store.keys().await.unwrap(), expected);
+}
+
+#[tokio::test]
+async fn corrupt_entries_are_typed_and_not_overwritten() {
+    let store = store(2048);
+    let k = key("bad");
+    store
+        .shared
+        .items
+        .set(k.as_str(), b"{\"format\":\"other\"}")
+        .unwrap();
+    assert!(matches!(
+        store.load(&k).await,
+        Err(StoreError::Corrupt {
+            reason: FormatError::Foreign,
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.save(&k, &big_tokens(10)).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert_eq!(
+        store
+            .shared
+            .items
+            .get(k.as_str())
+            .unwrap()
+            .unwrap()
+            .as_slice(),
+        b"{\"format\":\"other\"}"
+    );
+    store.delete(&k).await.unwrap();
+    store.save(&k, &big_tokens(10)).await.unwrap();
+}
+
+#[tokio::test]
+async fn lock_excludes_and_times_out() {
+    let store = KeyringStore::builder()
+        .credential_store(keyring_core::mock::Store::new().unwrap())
+        .service(format!("frameio-auth-unit-{}", generation()))
+        .lock_dir(lock_dir())
+        .lock_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let held = store.lock(&key("a")).await.unwrap();
+    match store.lock(&key("a")).await {
+        Err(StoreError::LockTimeout { key: k, .. }) => assert_eq!(k, key("a")),
+        other => panic!(
+            "expected LockTimeout, got {:?}",
+            other.map(|g| g.key().clone())
+        ),
+    }
+    drop(store.lock(&key("b")).await.unwrap());
+    drop(held);
+    drop(store.lock(&key("a")).await.unwrap());
+}
+
+#[tokio::test]
+async fn mock_store_passes_the_conformance_suite() {
+    // Not the acceptance run (that one uses a real Secret Service): a quick check of the
+    // logic that needs no daemon.
+    let store = store(512);
+    frameio_auth_testkit::store::conformance(Arc::new(store))
+        .await
+        .unwrap_or_else(|failure| panic!("{failure}"));
+}
+
+#[test]
+fn debug_and_errors_show_no_secret() {
+    let store = store(2048);
+    let shown = format!("{store:?}");
+    assert!(
+        shown.contains("frameio-auth") && shown.contains("chunk_size"),
+        "{shown}"
+    );
+    let err = store.shared.items.error(
+        "acct",
+        keyring_core::Error::BadEncoding(b"very-secret-token".to_vec()),
+    );
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("very-secret"), "{text}");
+    let err = unavailable(
+        "x",
+        &keyring_core::Error::BadDataFormat(b"very-secret".to_vec(), "e".into()),
+    );
+    assert!(!format!("{err} {err:?}").contains("very-secret"));
+}
