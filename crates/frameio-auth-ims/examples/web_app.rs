@@ -19,8 +19,8 @@ use std::error::Error;
 use std::io::Write;
 
 use frameio_auth_core::{ClientSecret, Scopes};
-use frameio_auth_ims::{WebApp, presets, with_authorize_hint};
-use frameio_auth_oauth::{LoopbackError, LoopbackReceiver};
+use frameio_auth_ims::{WebApp, presets};
+use frameio_auth_oauth::LoopbackReceiver;
 
 /// Runs the example with variables from `vars`, writing to `out`.
 pub async fn run(
@@ -49,17 +49,13 @@ pub async fn run(
     let web = WebApp::builder(env, client_id, secret, receiver.redirect_uri())
         .scopes(scopes)
         .build()?;
-    let (url, pending) = web.begin()?;
-    writeln!(out, "Open this URL in your browser to sign in:")?;
-    writeln!(out, "{url}")?;
-    out.flush()?;
-
-    let code = match receiver.wait_for_code(&pending).await {
-        Ok(code) => code,
-        Err(LoopbackError::Authorization(error)) => return Err(with_authorize_hint(error).into()),
-        Err(other) => return Err(other.into()),
-    };
-    let tokens = web.exchange_code(&pending, code).await?;
+    let tokens = web
+        .login_with_loopback(receiver, |url| {
+            // A failed write shows up at the next one.
+            let _ = writeln!(out, "Open this URL in your browser to sign in:\n{url}")
+                .and_then(|()| out.flush());
+        })
+        .await?;
     writeln!(
         out,
         "signed in: access token {:?}, refresh token {}",

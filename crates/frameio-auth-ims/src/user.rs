@@ -9,8 +9,8 @@ use frameio_auth_core::{
     RefreshToken, Scopes, TokenKey, TokenSet, TokenSource,
 };
 use frameio_auth_oauth::{
-    AuthorizationRequest, ClientAuth, Grant, PendingAuthorization, ScopeFormat, TokenClient,
-    is_loopback_host,
+    AuthorizationRequest, ClientAuth, Grant, LoginError, LoopbackError, LoopbackReceiver,
+    PendingAuthorization, ScopeFormat, TokenClient, is_loopback_host,
 };
 use url::Url;
 
@@ -73,6 +73,9 @@ pub type NativeApp = UserCredential<NativeAppKind>;
 ///    (IMS issues one with `offline_access`). Each refresh returns a new refresh token, which
 ///    replaces the old (spent) one; if a response had none, the previous one is kept. Without
 ///    any refresh token, an expired login is a typed needs-login error.
+///
+/// A command-line or desktop app does 1 and 2 in one call with a
+/// [`LoopbackReceiver`]: [`login_with_loopback`](Self::login_with_loopback).
 ///
 /// Adobe's docs say SPA and Native App credentials get no refresh token, while Adobe's own
 /// Frame.io SDK refreshes them: both outcomes work here.
@@ -383,8 +386,8 @@ impl<K: CredentialKind> UserCredential<K> {
         self.exchange_code(pending, code).await
     }
 
-    /// Exchanges a code whose `state` was already checked (by a
-    /// [`LoopbackReceiver`](frameio_auth_oauth::LoopbackReceiver)).
+    /// Exchanges a code whose `state` was already checked (by a [`LoopbackReceiver`]; see
+    /// [`login_with_loopback`](Self::login_with_loopback) for the whole sequence).
     pub async fn exchange_code(
         &self,
         pending: &PendingAuthorization,
@@ -398,6 +401,56 @@ impl<K: CredentialKind> UserCredential<K> {
         Ok(enrich_token_set(
             tokens.with_requested_scopes_if_absent(&self.scopes),
         ))
+    }
+
+    /// The whole login of a command-line or desktop app: checks that `receiver` listens at
+    /// this credential's redirect URI, [`begin`](Self::begin)s, hands the URL to `show_url`
+    /// (print it, open a browser), waits for the redirect, then
+    /// [`exchange_code`](Self::exchange_code)s.
+    ///
+    /// Build the credential with the receiver's
+    /// [`redirect_uri`](LoopbackReceiver::redirect_uri) (or bind the receiver to the registered
+    /// port); otherwise [`LoginError::RedirectUriMismatch`], before anything is shown. An
+    /// error redirect is [`LoginError::Auth`], with the [`with_authorize_hint`] advice for
+    /// `invalid_scope`; a receiver failure (its deadline) is [`LoginError::Loopback`].
+    ///
+    /// ```no_run
+    /// use frameio_auth_core::ClientSecret;
+    /// use frameio_auth_ims::{ImsEnvironment, WebApp, presets};
+    /// use frameio_auth_oauth::LoopbackReceiver;
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let receiver = LoopbackReceiver::builder().https().port(8443).bind().await?;
+    /// let web = WebApp::builder(
+    ///     ImsEnvironment::Production,
+    ///     "my-client-id",
+    ///     ClientSecret::new("my-secret"),
+    ///     receiver.redirect_uri(),
+    /// )
+    /// .scopes(presets::frameio_v4_user())
+    /// .build()?;
+    /// let tokens = web
+    ///     .login_with_loopback(receiver, |url| println!("Open {url} to sign in"))
+    ///     .await?;
+    /// # let _ = tokens;
+    /// # Ok(()) }
+    /// ```
+    pub async fn login_with_loopback(
+        &self,
+        receiver: LoopbackReceiver,
+        show_url: impl FnOnce(&Url),
+    ) -> Result<TokenSet, LoginError> {
+        receiver.check_redirect_uri(&self.redirect_uri)?;
+        let (url, pending) = self.begin()?;
+        show_url(&url);
+        let code = match receiver.wait_for_code(&pending).await {
+            Ok(code) => code,
+            Err(LoopbackError::Authorization(error)) => {
+                return Err(LoginError::Auth(with_authorize_hint(error)));
+            }
+            Err(other) => return Err(other.into()),
+        };
+        Ok(self.exchange_code(&pending, code).await?)
     }
 
     fn check_pending(&self, pending: &PendingAuthorization) -> Result<(), AuthError> {

@@ -7,23 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
 
 mod support;
-mod trace_capture;
 
 use base64::Engine as _;
-use frameio_auth_core::{TokenSet, TokenSource};
+use frameio_auth_core::TokenSource;
 use frameio_auth_testkit::ims::{Fault, demo, paths};
+use frameio_auth_testkit::tracing_capture::{Capture, assert_no_secret, token_secrets};
 use support::{browser, clock, fake_ims, native, s2s, spa, user_scopes, web_app};
-use trace_capture::Capture;
-
-fn token_secrets(tokens: &TokenSet, into: &mut Vec<String>) {
-    into.push(tokens.access_token().expose_secret().to_owned());
-    if let Some(refresh) = tokens.refresh_token() {
-        into.push(refresh.expose_secret().to_owned());
-    }
-    if let Some(id) = tokens.id_token() {
-        into.push(id.expose_secret().to_owned());
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_tracing_output_in_any_ims_flow() {
@@ -75,17 +64,7 @@ async fn no_secret_reaches_tracing_output_in_any_ims_flow() {
             && captured.contains("trying the other configured secret"),
         "the secret fallback is traced"
     );
-    for secret in &secrets {
-        assert!(
-            secret.len() >= 8,
-            "a test secret is too short to search for"
-        );
-        assert!(
-            !captured.contains(secret.as_str()),
-            "a secret reached the tracing output ({} bytes of capture)",
-            captured.len()
-        );
-    }
+    assert_no_secret(&captured, &secrets);
 }
 
 /// The user-credential flows; every secret that takes part goes into `secrets`.

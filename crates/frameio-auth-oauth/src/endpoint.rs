@@ -4,33 +4,23 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use frameio_auth_core::{
-    AccessToken, AuthError, Clock, ConfigError, MAX_RESPONSE_BYTES, ProtocolError, Sleeper,
-    SystemClock, parse_error_response,
-};
-use reqwest::header::{
-    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
-};
-use reqwest::{Method, StatusCode};
+use frameio_auth_core::{AccessToken, AuthError, ConfigError, ProtocolError};
+use reqwest::Method;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
-use tracing::Instrument as _;
 use tracing::field::Empty;
 use url::Url;
 use zeroize::Zeroizing;
 
-use crate::body::{BodyError, excerpt, read_capped};
-use crate::client::{
-    DEFAULT_MAX_BODY_BYTES, debug_id, is_transient_status, millis, transport_error,
-};
+use crate::body::excerpt;
 use crate::form::Form;
-use crate::retry::{
-    DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_OVERALL_DEADLINE, RetryContext,
-    RetryPolicy, parse_retry_after, run_with_retries,
+use crate::retry::{RetryPolicy, run_with_retries};
+use crate::transport::{
+    Received, Transport, TransportSettings, check_status, traced, transport_setters, with_form_body,
 };
-use crate::transport_security::{HttpSettings, http_client};
-use crate::{ClientAuth, SecureUrl, TokioSleeper};
+use crate::{ClientAuth, SecureUrl};
 
 /// A client for an OAuth provider's endpoints other than the token endpoint: a form `POST`
 /// (RFC 7009 revocation, IMS `invalidate_token` and `validate_token`) or a bearer `GET` (OpenID
@@ -38,10 +28,11 @@ use crate::{ClientAuth, SecureUrl, TokioSleeper};
 ///
 /// It shares the [`TokenClient`](crate::TokenClient)'s mechanics: the same [`RetryPolicy`]
 /// (transient failures, `Retry-After`), timeouts and overall deadline on the injected
-/// [`Clock`], the response body cap, the `x-debug-id` in every error, OAuth error bodies turned
-/// into typed [`AuthError`]s, redirects never followed, and one tracing span per attempt,
-/// `oauth.endpoint_request` (`endpoint`, `method`, `host`, `attempt`, `status`, `latency_ms`,
-/// `debug_id`), which never records a token, secret, form value or query string.
+/// [`Clock`](frameio_auth_core::Clock), the response body cap, the `x-debug-id` in every
+/// error, OAuth error bodies turned into typed [`AuthError`]s, redirects never followed, and
+/// one tracing span per attempt, `oauth.endpoint_request` (`endpoint`, `method`, `host`,
+/// `attempt`, `status`, `latency_ms`, `debug_id`), which never records a token, secret, form
+/// value or query string.
 ///
 /// [`EndpointRequest::send`] maps every non-2xx answer to a typed [`AuthError`] (OAuth
 /// semantics); [`EndpointRequest::send_raw`] returns the response whatever its status, for APIs
@@ -77,13 +68,7 @@ pub struct EndpointClient {
 }
 
 struct Inner {
-    http: reqwest::Client,
-    retry: RetryPolicy,
-    attempt_timeout: Duration,
-    overall_deadline: Duration,
-    max_body_bytes: usize,
-    clock: Arc<dyn Clock>,
-    sleeper: Arc<dyn Sleeper>,
+    transport: Transport,
 }
 
 impl EndpointClient {
@@ -91,14 +76,7 @@ impl EndpointClient {
     /// default.
     pub fn builder() -> EndpointClientBuilder {
         EndpointClientBuilder {
-            retry: RetryPolicy::default(),
-            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
-            overall_deadline: DEFAULT_OVERALL_DEADLINE,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            clock: Arc::new(SystemClock),
-            sleeper: Arc::new(TokioSleeper),
-            extra_roots: Vec::new(),
+            transport: TransportSettings::default(),
         }
     }
 
@@ -114,21 +92,15 @@ impl EndpointClient {
 
     /// The retry policy.
     pub fn retry_policy(&self) -> RetryPolicy {
-        self.inner.retry
+        self.inner.transport.retry
     }
 }
 
 impl fmt::Debug for EndpointClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let inner = &*self.inner;
-        f.debug_struct("EndpointClient")
-            .field("retry", &inner.retry)
-            .field("attempt_timeout", &inner.attempt_timeout)
-            .field("overall_deadline", &inner.overall_deadline)
-            .field("max_body_bytes", &inner.max_body_bytes)
-            .field("clock", &inner.clock)
-            .field("sleeper", &inner.sleeper)
-            .finish_non_exhaustive()
+        let mut f = f.debug_struct("EndpointClient");
+        self.inner.transport.debug_fields(&mut f);
+        f.finish_non_exhaustive()
     }
 }
 
@@ -136,98 +108,17 @@ impl fmt::Debug for EndpointClient {
 /// [`TokenClientBuilder`](crate::TokenClientBuilder).
 #[derive(Debug)]
 pub struct EndpointClientBuilder {
-    retry: RetryPolicy,
-    attempt_timeout: Duration,
-    overall_deadline: Duration,
-    connect_timeout: Duration,
-    max_body_bytes: usize,
-    clock: Arc<dyn Clock>,
-    sleeper: Arc<dyn Sleeper>,
-    extra_roots: Vec<reqwest::Certificate>,
+    transport: TransportSettings,
 }
 
 impl EndpointClientBuilder {
-    /// How transient failures are retried. Default: [`RetryPolicy::default`].
-    #[must_use]
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// The time limit of one attempt. Default: [`DEFAULT_ATTEMPT_TIMEOUT`].
-    #[must_use]
-    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
-        self.attempt_timeout = timeout;
-        self
-    }
-
-    /// The limit for a whole request, retries included. Default: [`DEFAULT_OVERALL_DEADLINE`].
-    #[must_use]
-    pub fn overall_deadline(mut self, deadline: Duration) -> Self {
-        self.overall_deadline = deadline;
-        self
-    }
-
-    /// The time limit for opening a connection. Default: [`DEFAULT_CONNECT_TIMEOUT`].
-    #[must_use]
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// The largest response body read (1 byte to 1 MiB). Default: [`DEFAULT_MAX_BODY_BYTES`].
-    #[must_use]
-    pub fn max_body_bytes(mut self, limit: usize) -> Self {
-        self.max_body_bytes = limit;
-        self
-    }
-
-    /// Where "now" comes from. Default: [`SystemClock`].
-    #[must_use]
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// How the client waits between attempts. Default: [`TokioSleeper`].
-    #[must_use]
-    pub fn sleeper(mut self, sleeper: impl Sleeper + 'static) -> Self {
-        self.sleeper = Arc::new(sleeper);
-        self
-    }
-
-    /// Trusts an extra root certificate (besides the system's).
-    #[must_use]
-    pub fn add_root_certificate(mut self, certificate: reqwest::Certificate) -> Self {
-        self.extra_roots.push(certificate);
-        self
-    }
+    transport_setters!();
 
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<EndpointClient, ConfigError> {
-        if self.attempt_timeout.is_zero() || self.overall_deadline.is_zero() {
-            return Err(ConfigError::new(
-                "the attempt timeout and the overall deadline must be longer than zero",
-            ));
-        }
-        if !(1..=MAX_RESPONSE_BYTES).contains(&self.max_body_bytes) {
-            return Err(ConfigError::new(format!(
-                "the response body limit must be between 1 and {MAX_RESPONSE_BYTES} bytes"
-            )));
-        }
-        let http = http_client(HttpSettings {
-            connect_timeout: self.connect_timeout,
-            extra_roots: self.extra_roots,
-        })?;
         Ok(EndpointClient {
             inner: Arc::new(Inner {
-                http,
-                retry: self.retry,
-                attempt_timeout: self.attempt_timeout,
-                overall_deadline: self.overall_deadline,
-                max_body_bytes: self.max_body_bytes,
-                clock: self.clock,
-                sleeper: self.sleeper,
+                transport: self.transport.build()?,
             }),
         })
     }
@@ -358,16 +249,8 @@ impl<'a> EndpointRequest<'a> {
 
     async fn run(self, mode: Mode) -> Result<EndpointResponse, AuthError> {
         let prepared = self.prepare()?;
-        let inner = &*self.client.inner;
         run_with_retries(
-            &RetryContext {
-                policy: inner.retry,
-                attempt_timeout: inner.attempt_timeout,
-                overall_deadline: inner.overall_deadline,
-                clock: &*inner.clock,
-                sleeper: &*inner.sleeper,
-                request: self.endpoint,
-            },
+            &self.client.inner.transport.retry_context(self.endpoint),
             |attempt, timeout| self.attempt(&prepared, mode, attempt, timeout),
         )
         .await
@@ -439,23 +322,12 @@ impl<'a> EndpointRequest<'a> {
             latency_ms = Empty,
             debug_id = Empty,
         );
-        let started = Instant::now();
-        let result = self
-            .send_once(prepared, mode, timeout, &span)
-            .instrument(span.clone())
-            .await;
-        span.record("latency_ms", millis(started.elapsed()));
-        let _entered = span.enter();
-        match &result {
-            Ok(_) if mode == Mode::Raw => tracing::debug!("endpoint request answered"),
-            Ok(_) => tracing::debug!("endpoint request succeeded"),
-            Err(error) => tracing::debug!(
-                kind = ?error.kind(),
-                retryable = error.is_retryable(),
-                "endpoint request failed"
-            ),
-        }
-        result
+        let send = self.send_once(prepared, mode, timeout, &span);
+        let done = match mode {
+            Mode::Raw => "endpoint request answered",
+            Mode::Typed => "endpoint request succeeded",
+        };
+        traced(&span, send, done, "endpoint request failed").await
     }
 
     async fn send_once(
@@ -465,65 +337,22 @@ impl<'a> EndpointRequest<'a> {
         timeout: Duration,
         span: &tracing::Span,
     ) -> Result<EndpointResponse, AuthError> {
-        let inner = &*self.client.inner;
-        let mut request = inner
-            .http
-            .request(self.method.clone(), prepared.url.clone())
-            .timeout(timeout)
-            .header(ACCEPT, "application/json");
+        let transport = &self.client.inner.transport;
+        let mut request = transport.request(self.method.clone(), prepared.url.clone(), timeout);
         for (name, value) in &prepared.headers {
             request = request.header(name.clone(), value.clone());
         }
         if let Some(body) = &prepared.body {
-            request = request
-                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .body(body.as_str().to_owned());
+            request = with_form_body(request, body);
         }
-        let mut response = request
-            .send()
-            .await
-            .map_err(|e| transport_error(&e, None, None, self.endpoint))?;
-        let status = response.status();
-        span.record("status", status.as_u16());
-        let debug_id = debug_id(response.headers());
-        if let Some(id) = &debug_id {
-            span.record("debug_id", id.as_str());
-        }
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| parse_retry_after(value, inner.clock.now()));
-        let headers = response.headers().clone();
-        match read_capped(&mut response, inner.max_body_bytes).await {
-            Ok(body) if mode == Mode::Raw => Ok(EndpointResponse {
-                status: status.as_u16(),
-                debug_id,
-                headers,
-                body,
-            }),
-            Ok(body) => classify(self.endpoint, status, headers, body, debug_id, retry_after),
-            Err(BodyError::Transport(e)) => {
-                Err(transport_error(&e, Some(status), debug_id, self.endpoint))
-            }
-            Err(BodyError::TooLarge) if mode == Mode::Typed && is_transient_status(status) => {
-                Err(AuthError::Transient {
-                    message: format!(
-                        "the {} endpoint answered HTTP {} with a body over the {}-byte limit",
-                        self.endpoint,
-                        status.as_u16(),
-                        inner.max_body_bytes
-                    ),
-                    retry_after,
-                    debug_id,
-                })
-            }
-            Err(BodyError::TooLarge) => Err(AuthError::Protocol {
-                source: ProtocolError::BodyTooLarge {
-                    limit: inner.max_body_bytes,
-                },
-                debug_id,
-            }),
+        let typed = mode == Mode::Typed;
+        let received = transport
+            .receive(request, self.endpoint, typed, span)
+            .await?;
+        if typed {
+            classify(self.endpoint, received)
+        } else {
+            Ok(EndpointResponse::from(received))
         }
     }
 }
@@ -668,77 +497,45 @@ fn json_error_detail(error: &serde_json::Error) -> String {
     )
 }
 
-/// Turns a complete response into a success or a typed error.
-fn classify(
-    endpoint: &str,
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-    debug_id: Option<String>,
-    retry_after: Option<Duration>,
-) -> Result<EndpointResponse, AuthError> {
-    let code = status.as_u16();
-    if status.is_success() {
-        if let Some(error) = parse_error_response(&body) {
-            return Err(AuthError::from_oauth(
-                error,
-                Some(code),
-                debug_id,
-                retry_after,
-            ));
+impl From<Received> for EndpointResponse {
+    fn from(received: Received) -> Self {
+        Self {
+            status: received.status.as_u16(),
+            debug_id: received.debug_id,
+            headers: received.headers,
+            body: received.body,
         }
-        return Ok(EndpointResponse {
-            status: code,
-            debug_id,
-            headers,
-            body,
-        });
     }
-    if is_transient_status(status) {
-        let detail = parse_error_response(&body).map_or_else(|| excerpt(&body), |e| e.to_string());
-        return Err(AuthError::Transient {
-            message: format!("the {endpoint} endpoint answered HTTP {code}: {detail}"),
-            retry_after,
-            debug_id,
-        });
-    }
-    if status.is_client_error()
-        && let Some(error) = parse_error_response(&body)
-    {
-        return Err(AuthError::from_oauth(
-            error,
-            Some(code),
-            debug_id,
-            retry_after,
-        ));
-    }
-    let excerpt = if status.is_redirection() {
-        format!("a redirect; {endpoint} requests are never redirected, check the URL")
-    } else {
-        excerpt(&body)
-    };
-    Err(AuthError::Protocol {
-        source: ProtocolError::UnexpectedResponse {
-            status: code,
-            excerpt,
-        },
-        debug_id,
-    })
+}
+
+/// Turns a complete response into a success or a typed error.
+fn classify(endpoint: &str, received: Received) -> Result<EndpointResponse, AuthError> {
+    check_status(
+        endpoint,
+        received.status,
+        &received.body,
+        received.debug_id.as_deref(),
+        received.retry_after,
+    )?;
+    Ok(EndpointResponse::from(received))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use frameio_auth_core::{ClientSecret, ErrorKind};
+    use reqwest::StatusCode;
 
     fn run(status: u16, body: &str) -> Result<EndpointResponse, AuthError> {
         classify(
             "revoke",
-            StatusCode::from_u16(status).unwrap(),
-            HeaderMap::new(),
-            body.as_bytes().to_vec(),
-            Some("dbg".to_owned()),
-            None,
+            Received {
+                status: StatusCode::from_u16(status).unwrap(),
+                headers: HeaderMap::new(),
+                debug_id: Some("dbg".to_owned()),
+                retry_after: None,
+                body: body.as_bytes().to_vec(),
+            },
         )
     }
 

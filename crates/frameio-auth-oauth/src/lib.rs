@@ -19,7 +19,8 @@
 //! - [`AuthorizationRequest`]: the authorization URL, always with PKCE S256 and a random
 //!   `state`, and the serializable [`PendingAuthorization`] that checks the redirect.
 //! - [`LoopbackReceiver`]: the RFC 8252 redirect receiver on 127.0.0.1 (HTTP, or HTTPS with a
-//!   self-signed `localhost` certificate).
+//!   self-signed `localhost` certificate). [`LoginError`] is the error of the provider crates'
+//!   `login_with_loopback`, which run the whole login through one.
 //!
 //! Time is injected: a [`Clock`](frameio_auth_core::Clock) for "now" and a
 //! [`Sleeper`](frameio_auth_core::Sleeper) for waits ([`TokioSleeper`] by default), so tests
@@ -67,16 +68,17 @@ mod grant;
 mod loopback;
 mod retry;
 mod sleep;
+mod transport;
 mod transport_security;
 
 pub use authorize::AuthorizationRequest;
 pub use callback::{CallbackParams, PendingAuthorization};
-pub use client::{DEFAULT_MAX_BODY_BYTES, TokenClient, TokenClientBuilder};
+pub use client::{TokenClient, TokenClientBuilder};
 pub use client_auth::{ClientAuth, ClientIdPlacement};
 pub use endpoint::{EndpointClient, EndpointClientBuilder, EndpointRequest, EndpointResponse};
 pub use grant::{Grant, ScopeFormat};
 pub use loopback::{
-    DEFAULT_CALLBACK_PATH, DEFAULT_LOOPBACK_DEADLINE, LoopbackError, LoopbackReceiver,
+    DEFAULT_CALLBACK_PATH, DEFAULT_LOOPBACK_DEADLINE, LoginError, LoopbackError, LoopbackReceiver,
     LoopbackReceiverBuilder, RedirectHost,
 };
 pub use retry::{
@@ -85,6 +87,7 @@ pub use retry::{
     parse_retry_after,
 };
 pub use sleep::TokioSleeper;
+pub use transport::DEFAULT_MAX_BODY_BYTES;
 pub use transport_security::{SecureUrl, USER_AGENT, is_loopback_host};
 
 /// The `url` crate version this crate's API uses ([`url::Url`] in signatures).

@@ -1,8 +1,7 @@
-//! HTTPS everywhere except loopback, and the one way this crate builds its HTTP client.
+//! HTTPS everywhere except loopback.
 
 use std::fmt;
 use std::str::FromStr;
-use std::time::Duration;
 
 use frameio_auth_core::ConfigError;
 use url::{Host, Url};
@@ -173,27 +172,6 @@ fn shorten(text: &str) -> String {
         out.push('…');
     }
     out
-}
-
-/// Settings of the HTTP client used for token requests.
-#[derive(Debug)]
-pub(crate) struct HttpSettings {
-    pub(crate) connect_timeout: Duration,
-    pub(crate) extra_roots: Vec<reqwest::Certificate>,
-}
-
-/// Builds the reqwest client for token requests: rustls, no redirects (a token POST that is
-/// redirected is an error, never followed: following it could send the client secret or code
-/// elsewhere), a connect timeout and our user agent. Per-request timeouts are set per attempt.
-pub(crate) fn http_client(settings: HttpSettings) -> Result<reqwest::Client, ConfigError> {
-    reqwest::Client::builder()
-        .tls_backend_rustls()
-        .tls_certs_merge(settings.extra_roots)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(USER_AGENT)
-        .connect_timeout(settings.connect_timeout)
-        .build()
-        .map_err(|e| ConfigError::new(format!("cannot build the HTTP client: {}", e.without_url())))
 }
 
 #[cfg(test)]

@@ -6,26 +6,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
 
 mod fake_ims_support;
-mod trace_capture;
 
 use base64::Engine as _;
 use fake_ims_support::{
     browser_login, fake_ims, s2s_basic, s2s_in_body, s2s_scopes, token_client, web_basic,
 };
-use frameio_auth_core::{ManualClock, RefreshToken, TokenSet};
+use frameio_auth_core::{ManualClock, RefreshToken};
 use frameio_auth_oauth::{ClientAuth, Grant, ScopeFormat};
 use frameio_auth_testkit::ims::{Fault, Schedule, demo, paths};
-use trace_capture::Capture;
-
-fn token_secrets(tokens: &TokenSet, into: &mut Vec<String>) {
-    into.push(tokens.access_token().expose_secret().to_owned());
-    if let Some(refresh) = tokens.refresh_token() {
-        into.push(refresh.expose_secret().to_owned());
-    }
-    if let Some(id) = tokens.id_token() {
-        into.push(id.expose_secret().to_owned());
-    }
-}
+use frameio_auth_testkit::tracing_capture::{Capture, assert_no_secret, token_secrets};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_tracing_output_in_fake_ims_flows() {
@@ -122,15 +111,5 @@ async fn no_secret_reaches_tracing_output_in_fake_ims_flows() {
         "the flows were traced: {captured}"
     );
     assert!(captured.contains("refresh_token"), "the flows were traced");
-    for secret in &secrets {
-        assert!(
-            secret.len() >= 8,
-            "a test secret is too short to search for"
-        );
-        assert!(
-            !captured.contains(secret.as_str()),
-            "a secret reached the tracing output ({} bytes of capture)",
-            captured.len()
-        );
-    }
+    assert_no_secret(&captured, &secrets);
 }

@@ -5,7 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
 
 mod common;
-mod trace_capture;
 
 use std::time::Duration;
 
@@ -15,7 +14,7 @@ use frameio_auth_core::{ClientSecret, ManualClock, RefreshToken, Scopes};
 use frameio_auth_oauth::{
     AuthorizationRequest, ClientAuth, Grant, LoopbackReceiver, ScopeFormat, SecureUrl, TokenClient,
 };
-use trace_capture::Capture;
+use frameio_auth_testkit::tracing_capture::Capture;
 
 const CLIENT_SECRET: &str = "LEAKCHECK-client-secret-0123456789";
 const ACCESS_TOKEN: &str = "LEAKCHECK-access-token-0123456789";

@@ -9,6 +9,9 @@
 //!   says so, with [`Clock`], [`Sleeper`] and [`Timestamp`].
 //! - Fake servers that speak HTTP on 127.0.0.1 port 0: a fake Adobe IMS in module [`ims`], and
 //!   fake Frame.io V2 (OAuth and `/v2/me`) and V4 (`/v4/me`) APIs in module [`v2`].
+//! - `tracing_capture` (feature `tracing-capture`, off by default): `Capture`, a subscriber
+//!   that records every span and event at `TRACE`, and `assert_no_secret`, for the tests that
+//!   prove no secret reaches tracing.
 //!
 //! Depends on `frameio-auth-core` only, never on the clients or stores it checks, and is meant
 //! to be used as a dev-dependency.
@@ -27,6 +30,9 @@
 mod http;
 pub mod ims;
 pub mod store;
+#[cfg(feature = "tracing-capture")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing-capture")))]
+pub mod tracing_capture;
 pub mod v2;
 
 pub use frameio_auth_core::{Clock, ManualClock, Sleeper, Timestamp};

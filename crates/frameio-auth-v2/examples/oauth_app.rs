@@ -53,11 +53,13 @@ pub async fn run(
         .base_url(env("FRAMEIO_API_BASE_URL").unwrap_or_else(|| DEFAULT_API_BASE_URL.to_owned()))
         .build()?;
 
-    let (url, pending) = app.begin()?;
-    writeln!(out, "Open this URL in a browser to sign in:\n{url}")?;
-    out.flush()?;
-    let code = receiver.wait_for_code(&pending).await?;
-    let tokens = app.exchange(&pending, code).await?;
+    let tokens = app
+        .login_with_loopback(receiver, |url| {
+            // A failed write shows up at the next one.
+            let _ = writeln!(out, "Open this URL in a browser to sign in:\n{url}")
+                .and_then(|()| out.flush());
+        })
+        .await?;
     writeln!(
         out,
         "signed in; access token {:?}, refresh token: {}",

@@ -10,8 +10,8 @@ use frameio_auth_core::{
 };
 use frameio_auth_oauth::url::Url;
 use frameio_auth_oauth::{
-    AuthorizationRequest, ClientAuth, Grant, PendingAuthorization, RetryPolicy, ScopeFormat,
-    SecureUrl, TokenClient,
+    AuthorizationRequest, ClientAuth, Grant, LoginError, LoopbackReceiver, PendingAuthorization,
+    RetryPolicy, ScopeFormat, SecureUrl, TokenClient,
 };
 
 use crate::scope::to_core;
@@ -163,7 +163,7 @@ impl V2OAuthApp {
     }
 
     /// Exchanges an authorization code already checked against `pending` (for example by a
-    /// [`LoopbackReceiver`](frameio_auth_oauth::LoopbackReceiver)).
+    /// [`LoopbackReceiver`]; see [`login_with_loopback`](Self::login_with_loopback)).
     pub async fn exchange(
         &self,
         pending: &PendingAuthorization,
@@ -175,6 +175,27 @@ impl V2OAuthApp {
             "Frame.io V2 code exchanged"
         );
         Ok(tokens.with_requested_scopes_if_absent(&self.core_scopes))
+    }
+
+    /// The whole login of a command-line or desktop app: checks that `receiver` listens at
+    /// this app's redirect URI, [`begin`](Self::begin)s, hands the URL to `show_url` (print
+    /// it, open a browser), waits for the redirect, then [`exchange`](Self::exchange)s the code.
+    ///
+    /// Build the app with the receiver's [`redirect_uri`](LoopbackReceiver::redirect_uri) (or
+    /// bind the receiver to the registered port); otherwise
+    /// [`LoginError::RedirectUriMismatch`], before anything is shown. An error redirect or a
+    /// failed exchange is [`LoginError::Auth`]; a receiver failure (its deadline)
+    /// [`LoginError::Loopback`].
+    pub async fn login_with_loopback(
+        &self,
+        receiver: LoopbackReceiver,
+        show_url: impl FnOnce(&Url),
+    ) -> Result<TokenSet, LoginError> {
+        receiver.check_redirect_uri(&self.redirect_uri)?;
+        let (url, pending) = self.begin()?;
+        show_url(&url);
+        let code = receiver.wait_for_code(&pending).await?;
+        Ok(self.exchange(&pending, code).await?)
     }
 
     /// Refreshes `current` with `grant_type=refresh_token` (repeating the scopes). Keeps the

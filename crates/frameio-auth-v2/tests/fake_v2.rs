@@ -397,3 +397,26 @@ async fn developer_token_source_key_is_not_ims() {
     assert!(app.key().scopes().contains("offline"));
     assert_ne!(source.key(), app.key());
 }
+
+#[tokio::test]
+async fn loopback_login_refuses_a_receiver_at_another_redirect_uri() {
+    let clock = ManualClock::default();
+    let fake = fake(&clock).await;
+    let app = pkce_app(&fake, &clock, &offline_scopes());
+    let receiver = frameio_auth_oauth::LoopbackReceiver::builder()
+        .bind()
+        .await
+        .unwrap();
+    let err = app
+        .login_with_loopback(receiver, |_| panic!("no URL may be shown"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            frameio_auth_oauth::LoginError::RedirectUriMismatch { credential, .. }
+                if credential == app.redirect_uri()
+        ),
+        "{err:?}"
+    );
+}

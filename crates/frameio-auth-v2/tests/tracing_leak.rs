@@ -9,28 +9,20 @@
 #![allow(clippy::too_many_lines)] // one test walks every flow, in order
 
 mod support;
-mod trace_capture;
 
 use std::time::Duration;
 
-use frameio_auth_core::{AccessToken, DeveloperToken, ManualClock, TokenSet, TokenSource};
+use frameio_auth_core::{AccessToken, DeveloperToken, ManualClock, TokenSource};
+use frameio_auth_testkit::tracing_capture::{Capture, assert_no_secret, token_secrets};
 use frameio_auth_testkit::v2::{Fault, Rotation, demo, paths};
 use frameio_auth_v2::{DeveloperTokenSource, V2Scope};
 use support::{api, confidential_app, fake, login, offline_scopes, pkce_app};
-use trace_capture::Capture;
 
 const DEVELOPER_TOKEN: &str = "fio-u-LEAKCHECK-developer-token-0123456789";
 
 fn record<E: std::error::Error>(errors: &mut Vec<String>, error: &E) {
     errors.push(error.to_string());
     errors.push(format!("{error:?}"));
-}
-
-fn token_secrets(tokens: &TokenSet, into: &mut Vec<String>) {
-    into.push(tokens.access_token().expose_secret().to_owned());
-    if let Some(refresh) = tokens.refresh_token() {
-        into.push(refresh.expose_secret().to_owned());
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,16 +139,8 @@ async fn no_secret_reaches_tracing_output_or_errors() {
         ))
     };
     secrets.push(basic);
+    assert_no_secret(&captured, &secrets);
     for secret in &secrets {
-        assert!(
-            secret.len() >= 8,
-            "a test secret is too short to search for"
-        );
-        assert!(
-            !captured.contains(secret.as_str()),
-            "a secret reached the tracing output ({} bytes of capture)",
-            captured.len()
-        );
         for text in &errors {
             assert!(
                 !text.contains(secret.as_str()),

@@ -101,6 +101,65 @@ impl LoopbackError {
     }
 }
 
+/// Why a login through a [`LoopbackReceiver`] failed: the error of the providers'
+/// `login_with_loopback` methods (check the receiver, show the URL, wait for the redirect,
+/// exchange the code).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoginError {
+    /// The receiver does not listen at the credential's redirect URI, so the browser would be
+    /// sent elsewhere; nothing was shown or sent.
+    #[error(
+        "the credential's redirect URI is `{credential}`, but the loopback receiver listens at `{receiver}`; build the credential with the receiver's redirect_uri(), or bind the receiver to the registered port and path"
+    )]
+    RedirectUriMismatch {
+        /// The credential's redirect URI.
+        credential: String,
+        /// The receiver's.
+        receiver: String,
+    },
+    /// The receiver failed, for example no redirect arrived before its deadline. Never
+    /// [`LoopbackError::Authorization`]: an error redirect is [`Auth`](Self::Auth).
+    #[error(transparent)]
+    Loopback(LoopbackError),
+    /// The authorization server said no: an error redirect (`access_denied`,
+    /// `invalid_scope`...), or a failed code exchange. See [`AuthError::kind`].
+    #[error(transparent)]
+    Auth(AuthError),
+}
+
+impl LoginError {
+    /// Whether the receiver gave up at its deadline.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Loopback(error) if error.is_timeout())
+    }
+
+    /// The authorization server's error, if that is what ended the login.
+    pub fn auth_error(&self) -> Option<&AuthError> {
+        match self {
+            Self::Auth(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<LoopbackError> for LoginError {
+    /// [`LoopbackError::Authorization`] becomes [`LoginError::Auth`]; the rest
+    /// [`LoginError::Loopback`].
+    fn from(error: LoopbackError) -> Self {
+        match error {
+            LoopbackError::Authorization(error) => Self::Auth(error),
+            other => Self::Loopback(other),
+        }
+    }
+}
+
+impl From<AuthError> for LoginError {
+    fn from(error: AuthError) -> Self {
+        Self::Auth(error)
+    }
+}
+
 /// Receives the authorization redirect on `http(s)://127.0.0.1:<port>/callback` (RFC 8252).
 ///
 /// - It listens on 127.0.0.0/8 only (by default `127.0.0.1`, on a free port): nothing outside
@@ -175,6 +234,20 @@ impl LoopbackReceiver {
     /// `http://127.0.0.1:49152/callback` or `https://localhost:49152/callback`.
     pub fn redirect_uri(&self) -> &str {
         &self.redirect_uri
+    }
+
+    /// Checks, before a login starts, that this receiver listens at `redirect_uri` (the one
+    /// the authorization request will carry); otherwise
+    /// [`LoginError::RedirectUriMismatch`].
+    pub fn check_redirect_uri(&self, redirect_uri: &str) -> Result<(), LoginError> {
+        if redirect_uri == self.redirect_uri {
+            Ok(())
+        } else {
+            Err(LoginError::RedirectUriMismatch {
+                credential: redirect_uri.to_owned(),
+                receiver: self.redirect_uri.clone(),
+            })
+        }
     }
 
     /// The bound address and port.
