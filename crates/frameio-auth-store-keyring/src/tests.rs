@@ -10,20 +10,29 @@ use frameio_auth_core::{AccessToken, Lifetime, RefreshToken, Timestamp};
 
 use super::*;
 
-/// One lock directory for every unit test (left in place, like any lock directory); lock
-/// files are named after the service, which is random per store.
-fn lock_dir() -> std::path::PathBuf {
-    std::env::temp_dir().join("frameio-auth-keyring-unit-tests")
+/// A temporary directory per test for the lock files, removed when the returned guard drops
+/// (the store creates the `locks` directory inside it on the first lock).
+fn lock_dir() -> (tempfile::TempDir, std::path::PathBuf) {
+    let temp = tempfile::Builder::new()
+        .prefix("frameio-auth-keyring-unit-")
+        .tempdir()
+        .unwrap();
+    let dir = temp.path().join("locks");
+    (temp, dir)
 }
 
-fn store(chunk_size: usize) -> KeyringStore {
-    KeyringStore::builder()
+/// A store on keyring-core's mock store; keep the returned directory guard alive as long as
+/// the store is used.
+fn store(chunk_size: usize) -> (KeyringStore, tempfile::TempDir) {
+    let (temp, dir) = lock_dir();
+    let store = KeyringStore::builder()
         .credential_store(keyring_core::mock::Store::new().unwrap())
         .service(format!("frameio-auth-unit-{}", generation()))
         .chunk_size(chunk_size)
-        .lock_dir(lock_dir())
+        .lock_dir(dir)
         .build()
-        .unwrap()
+        .unwrap();
+    (store, temp)
 }
 
 fn key(profile: &str) -> TokenKey {
@@ -57,7 +66,7 @@ fn chunk_accounts(store: &KeyringStore, account: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn ten_kb_round_trips_through_chunks_and_delete_removes_them() {
-    let store = store(KeyringStore::DEFAULT_CHUNK_SIZE);
+    let (store, _lock_dir) = store(KeyringStore::DEFAULT_CHUNK_SIZE);
     let k = key("big");
     let tokens = big_tokens(10 * 1024);
     store.save(&k, &tokens).await.unwrap();
@@ -88,7 +97,7 @@ async fn ten_kb_round_trips_through_chunks_and_delete_removes_them() {
 
 #[tokio::test]
 async fn a_missing_chunk_is_a_typed_error_never_half_a_token() {
-    let store = store(256);
+    let (store, _lock_dir) = store(256);
     let k = key("gap");
     store.save(&k, &big_tokens(2000)).await.unwrap();
     let chunks = chunk_accounts(&store, k.as_str());
@@ -112,7 +121,7 @@ async fn a_missing_chunk_is_a_typed_error_never_half_a_token() {
 
 #[tokio::test]
 async fn index_lists_saved_keys_only() {
-    let store = store(256);
+    let (store, _lock_dir) = store(256);
     let keys: Vec<TokenKey> = (0..20).map(|i| key(&format!("p{i:02}"))).collect();
     for k in &keys {
         store.save(k, &big_tokens(10)).await.unwrap();
@@ -132,7 +141,7 @@ async fn index_lists_saved_keys_only() {
 
 #[tokio::test]
 async fn corrupt_entries_are_typed_and_not_overwritten() {
-    let store = store(2048);
+    let (store, _lock_dir) = store(2048);
     let k = key("bad");
     store
         .shared
@@ -166,10 +175,11 @@ async fn corrupt_entries_are_typed_and_not_overwritten() {
 
 #[tokio::test]
 async fn lock_excludes_and_times_out() {
+    let (_temp, dir) = lock_dir();
     let store = KeyringStore::builder()
         .credential_store(keyring_core::mock::Store::new().unwrap())
         .service(format!("frameio-auth-unit-{}", generation()))
-        .lock_dir(lock_dir())
+        .lock_dir(&dir)
         .lock_timeout(Duration::from_millis(200))
         .build()
         .unwrap();
@@ -184,13 +194,14 @@ async fn lock_excludes_and_times_out() {
     drop(store.lock(&key("b")).await.unwrap());
     drop(held);
     drop(store.lock(&key("a")).await.unwrap());
+    assert!(dir.is_dir(), "the lock files went to {}", dir.display());
 }
 
 #[tokio::test]
 async fn mock_store_passes_the_conformance_suite() {
     // Not the acceptance run (that one uses a real Secret Service): a quick check of the
     // logic that needs no daemon.
-    let store = store(512);
+    let (store, _lock_dir) = store(512);
     frameio_auth_testkit::store::conformance(Arc::new(store))
         .await
         .unwrap_or_else(|failure| panic!("{failure}"));
@@ -198,7 +209,7 @@ async fn mock_store_passes_the_conformance_suite() {
 
 #[test]
 fn debug_and_errors_show_no_secret() {
-    let store = store(2048);
+    let (store, _lock_dir) = store(2048);
     let shown = format!("{store:?}");
     assert!(
         shown.contains("frameio-auth") && shown.contains("chunk_size"),

@@ -80,7 +80,11 @@ async fn against_a_real_secret_service() {
         return; // we are the child of `no_secret_service_is_a_typed_unavailable_error`
     }
     let service = format!("frameio-auth-test-{}", random_hex());
-    let lock_dir = std::env::temp_dir().join(format!("frameio-auth-keyring-test-{}", random_hex()));
+    let temp = tempfile::Builder::new()
+        .prefix("frameio-auth-keyring-test-")
+        .tempdir()
+        .unwrap();
+    let lock_dir = temp.path().join("locks");
     let store = match KeyringStore::builder()
         .service(&service)
         .lock_dir(&lock_dir)
@@ -164,7 +168,6 @@ async fn against_a_real_secret_service() {
         .build(&service, "#index", None)
         .unwrap()
         .delete_credential();
-    let _ = std::fs::remove_dir_all(&lock_dir);
 }
 
 #[cfg(target_os = "linux")]
