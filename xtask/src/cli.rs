@@ -149,7 +149,6 @@ fn parse_release(args: impl Iterator<Item = String>) -> Result<Command, UsageErr
         match arg.as_str() {
             "-h" | "--help" => return Ok(Command::Help(HelpTopic::Release)),
             "--dry-run" => options.dry_run = true,
-            "--skip-ci" => options.run_ci = false,
             "--offline" => options.offline = true,
             option if option.starts_with('-') => {
                 return Err(UsageError::UnknownOption {
@@ -202,16 +201,17 @@ Cut a release locally. Never pushes, never publishes. See docs/releasing.md.
 Usage: cargo xtask release <patch|minor|major|X.Y.Z> [--dry-run]
 
 1. checks that the working tree is clean and the tag vX.Y.Z is free;
-2. runs `cargo xtask ci` (every step);
+2. runs `cargo xtask ci` (every step but semver);
 3. bumps the workspace version and every internal version requirement, in lockstep;
 4. moves CHANGELOG.md's \"Unreleased\" entries under \"## [X.Y.Z] - <today>\";
-5. refreshes Cargo.lock and checks that every published crate packages;
+5. refreshes Cargo.lock, checks that every published crate packages, and runs the semver
+   step against the last release with the NEW version (a breaking change needs a major
+   bump, or a minor one before 1.0);
 6. commits \"Release X.Y.Z\" and creates the annotated tag vX.Y.Z.
 If step 5 fails, the edits are undone.
 
 Options:
   --dry-run      Print the plan and check the preconditions; change nothing
-  --skip-ci      Skip step 2 (for testing xtask itself; never for a real release)
   --offline      Pass --offline to cargo
   -h, --help     Print help
 ";
@@ -341,12 +341,15 @@ mod tests {
         };
         assert_eq!(options.level, Level::Minor);
         assert!(options.dry_run && options.run_ci && !options.offline);
-        let Ok(Command::Release(options)) = parse(["release", "--skip-ci", "1.2.3", "--offline"])
-        else {
+        let Ok(Command::Release(options)) = parse(["release", "1.2.3", "--offline"]) else {
             panic!("release 1.2.3 should parse");
         };
         assert_eq!(options.level, Level::parse("1.2.3").unwrap());
-        assert!(!options.run_ci && options.offline && !options.dry_run);
+        assert!(options.run_ci && options.offline && !options.dry_run);
+        assert!(matches!(
+            parse(["release", "patch", "--skip-ci"]),
+            Err(UsageError::UnknownOption { .. })
+        ));
         assert_eq!(parse(["release"]), Err(UsageError::BadReleaseLevel(None)));
         assert_eq!(
             parse(["release", "huge"]),

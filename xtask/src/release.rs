@@ -11,6 +11,7 @@ use crate::ci;
 use crate::cmd::Cmd;
 use crate::manifest::{self, string_field};
 use crate::package::{self, Verify};
+use crate::semver;
 use crate::step::Step;
 
 /// Which version to release.
@@ -100,7 +101,8 @@ pub(crate) struct Options {
     pub(crate) level: Level,
     /// Print the plan, change nothing.
     pub(crate) dry_run: bool,
-    /// Run `cargo xtask ci` first (always, except in xtask's own tests).
+    /// Run `cargo xtask ci` first and the semver check after the bump. Always on from the
+    /// command line; off only in xtask's own tests, which cannot afford a full CI run.
     pub(crate) run_ci: bool,
     /// Pass `--offline` to cargo.
     pub(crate) offline: bool,
@@ -201,6 +203,21 @@ fn git(root: &Path, args: &[&str]) -> Result<String, String> {
     Cmd::new("git").args(args).read_stdout(root)
 }
 
+/// After the bump: refresh `Cargo.lock`, prove the crates package, and (unless testing)
+/// check the API against the last release with the new version in place.
+fn check_bumped_tree(root: &Path, options: &Options) -> Result<(), String> {
+    let offline: &[&str] = if options.offline { &["--offline"] } else { &[] };
+    Cmd::cargo()
+        .args(["update", "--workspace"])
+        .args(offline)
+        .run(root)?;
+    package::package(root, Verify::AssembleOnly, options.offline)?;
+    if options.run_ci {
+        semver::run(root)?;
+    }
+    Ok(())
+}
+
 /// Runs a release in the workspace at `root`.
 pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     let root_manifest_path = root.join("Cargo.toml");
@@ -247,7 +264,13 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
         eprintln!("dry run: nothing changed");
         return Ok(());
     }
-    if options.run_ci && !ci::run(root, &Step::ALL) {
+    // Semver runs after the bump instead: cargo-semver-checks judges the API change against
+    // the version being released, so an intended breaking release passes with a major bump.
+    let before_bump: Vec<Step> = Step::ALL
+        .into_iter()
+        .filter(|s| *s != Step::Semver)
+        .collect();
+    if options.run_ci && !ci::run(root, &before_bump) {
         return Err("cargo xtask ci failed: no release".to_owned());
     }
 
@@ -267,19 +290,16 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<(), String> {
     write(&changelog_path, &changelog)?;
     edited.push(root.join("Cargo.lock"));
 
-    let offline: &[&str] = if options.offline { &["--offline"] } else { &[] };
-    let checked = Cmd::cargo()
-        .args(["update", "--workspace"])
-        .args(offline)
-        .run(root)
-        .and_then(|()| package::package(root, Verify::AssembleOnly, options.offline));
+    let checked = check_bumped_tree(root, options);
     if let Err(err) = checked {
         // Leave the tree as it was: a half-done release is worse than none.
         let _ = Cmd::new("git")
             .args(["checkout", "--"])
             .args(&edited)
             .run(root);
-        return Err(format!("packaging failed, release undone: {err}"));
+        return Err(format!(
+            "packaging or the semver check failed, release undone: {err}"
+        ));
     }
 
     Cmd::new("git")

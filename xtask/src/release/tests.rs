@@ -140,8 +140,22 @@ fn release_patch_on_a_scratch_copy() {
         offline: true,
     };
 
+    let unreleased_before = {
+        let text = manifest::read(&root.join(CHANGELOG)).unwrap();
+        let start = text.find(UNRELEASED).unwrap() + UNRELEASED.len();
+        let end = text[start..]
+            .find("\n## ")
+            .map_or(text.len(), |i| start + i);
+        text[start..end].trim().to_owned()
+    };
     run(root, &options).unwrap();
     assert_eq!(snapshot(root), before, "a dry run changed files");
+    assert!(
+        git_in(root, &["status", "--porcelain", "--untracked-files=all"])
+            .trim()
+            .is_empty(),
+        "a dry run left files behind"
+    );
     assert_eq!(git_in(root, &["rev-parse", "HEAD"]), head);
     assert!(git_in(root, &["tag", "--list"]).trim().is_empty());
 
@@ -191,7 +205,20 @@ fn release_patch_on_a_scratch_copy() {
             .is_empty(),
         "Unreleased not emptied"
     );
-    assert!(changelog[section..].contains("### Added"));
+    let heading = format!("## [{new}] - {}", today());
+    assert!(
+        changelog[section..].starts_with(&heading),
+        "expected {heading}"
+    );
+    let body_start = section + heading.len();
+    let body_end = changelog[body_start..]
+        .find("\n## ")
+        .map_or(changelog.len(), |i| body_start + i);
+    assert_eq!(
+        changelog[body_start..body_end].trim(),
+        unreleased_before,
+        "entries moved whole"
+    );
 
     package::package(root, Verify::AssembleOnly, true).unwrap();
     // A second release needs new changelog entries first.
