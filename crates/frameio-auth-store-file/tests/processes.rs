@@ -25,6 +25,11 @@ use frameio_auth_store_file::FileStore;
 
 const CHILD_MODE_ENV: &str = "FRAMEIO_AUTH_STORE_FILE_TEST_CHILD";
 const CHILD_DIR_ENV: &str = "FRAMEIO_AUTH_STORE_FILE_TEST_DIR";
+/// The first version number a "rewrite" child writes.
+const CHILD_START_ENV: &str = "FRAMEIO_AUTH_STORE_FILE_TEST_START";
+/// Version numbers of round `r`'s child are `(r + 1) * ROUND_STRIDE` onwards: far more than a
+/// child can write before it is killed, so a version number tells which child wrote it.
+const ROUND_STRIDE: u64 = 1_000_000;
 const KILLS: usize = 200;
 const PROCESSES: usize = 4;
 const ROUNDS: usize = 250;
@@ -86,14 +91,11 @@ fn child_entry() {
             .unwrap();
         match mode.as_str() {
             "rewrite" => {
-                let start = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .unwrap()
-                    .as_micros() as u64;
+                let start: u64 = std::env::var(CHILD_START_ENV).unwrap().parse().unwrap();
                 let mut n = start;
                 store.save(&key(), &version(n)).await.unwrap();
                 let mut out = std::io::stdout();
-                writeln!(out, "ready").unwrap();
+                writeln!(out, "ready {start}").unwrap();
                 out.flush().unwrap();
                 loop {
                     n += 1;
@@ -117,11 +119,12 @@ fn child_entry() {
     std::process::exit(0);
 }
 
-fn spawn_child(mode: &str, dir: &Path) -> Child {
+fn spawn_child(mode: &str, dir: &Path, start: u64) -> Child {
     Command::new(std::env::current_exe().unwrap())
         .args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_MODE_ENV, mode)
         .env(CHILD_DIR_ENV, dir)
+        .env(CHILD_START_ENV, start.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -155,16 +158,21 @@ async fn sigkill_during_rewrites_never_leaves_a_torn_or_stray_entry() {
         | 1;
     println!("seed {seed}");
     let mut rng = Rng(seed);
-    let mut seen = std::collections::HashSet::new();
+    let mut offsets = std::collections::HashSet::new();
+    // Rounds whose entry is a version the killed child wrote after its first one: the kill
+    // hit a child that was busy rewriting, not one still starting or already idle.
+    let mut mid_rewrite = 0;
     for round in 0..KILLS {
-        let mut child = spawn_child("rewrite", &dir);
+        let start = (round as u64 + 1) * ROUND_STRIDE;
+        let mut child = spawn_child("rewrite", &dir, start);
         // The test harness prints its own text first, on the same line.
+        let expected = format!("ready {start}");
         let ready = BufReader::new(child.stdout.take().unwrap())
             .lines()
-            .any(|line| line.unwrap().ends_with("ready"));
+            .any(|line| line.unwrap().ends_with(&expected));
         assert!(ready, "round {round}: the child did not start");
         // Somewhere in the next few writes (each a write, fsync, rename, fsync).
-        std::thread::sleep(Duration::from_micros(rng.next() % 6000));
+        std::thread::sleep(Duration::from_micros(1000 + rng.next() % 6000));
         child.kill().unwrap();
         let status = child.wait().unwrap();
         assert!(!status.success(), "round {round}: the child was not killed");
@@ -182,14 +190,26 @@ async fn sigkill_during_rewrites_never_leaves_a_torn_or_stray_entry() {
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("round {round}: not a written version"));
         assert_eq!(loaded, version(n), "round {round}: a mixture of versions");
-        seen.insert(n);
+        // The child saved `start` before saying ready, so the entry is at least that.
+        assert!(
+            (start..start + ROUND_STRIDE).contains(&n),
+            "round {round}: version {n} is not this child's (from {start})"
+        );
+        if n > start {
+            mid_rewrite += 1;
+        }
+        offsets.insert(n - start);
         assert_eq!(store.keys().await.unwrap(), vec![key()], "round {round}");
     }
-    // The kills landed at different points, not always on the same version.
+    println!("{mid_rewrite} of {KILLS} kills hit a child in its rewrite loop");
     assert!(
-        seen.len() > KILLS / 2,
-        "only {} distinct versions",
-        seen.len()
+        mid_rewrite >= KILLS / 2,
+        "only {mid_rewrite} of {KILLS} kills hit a child that had rewritten the entry"
+    );
+    // The kills landed at different points of the loop, not always after the same write.
+    assert!(
+        offsets.len() >= 2,
+        "every kill landed after write {offsets:?} of its child"
     );
     // Crashes may leave temporary files behind, but never a second entry.
     let entries = std::fs::read_dir(&dir)
@@ -211,7 +231,9 @@ async fn four_processes_increment_a_counter_under_the_lock_exactly_1000_times() 
     let dir = temp.path().join("tokens");
     let store = FileStore::new(&dir);
     store.save(&key(), &counter(0)).await.unwrap();
-    let children: Vec<Child> = (0..PROCESSES).map(|_| spawn_child("count", &dir)).collect();
+    let children: Vec<Child> = (0..PROCESSES)
+        .map(|_| spawn_child("count", &dir, 0))
+        .collect();
     for mut child in children {
         let status = tokio::task::spawn_blocking(move || child.wait())
             .await

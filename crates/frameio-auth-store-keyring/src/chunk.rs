@@ -14,6 +14,7 @@
 //! reader starts over; if not, the entry is damaged and the error says which chunk is
 //! missing. The digest guarantees a reader never assembles half a token.
 
+use std::fmt;
 use std::fmt::Write as _;
 
 use frameio_auth_core::FormatError;
@@ -22,9 +23,14 @@ use zeroize::Zeroizing;
 
 /// The header's first word.
 pub(crate) const MAGIC: &str = "frameio-auth-chunks/1";
+/// What every version of the header starts with; a main item starting so is a header.
+const MAGIC_PREFIX: &str = "frameio-auth-chunks/";
+/// The longest value a header may announce (16 MiB). A damaged header claiming more is
+/// refused before anything is allocated for it.
+pub(crate) const MAX_VALUE_LEN: usize = 16 * 1024 * 1024;
 
-/// A parsed chunk header.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A parsed chunk header. `Debug` leaves out the digest (a hash of the token set).
+#[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Header {
     pub(crate) generation: String,
     pub(crate) count: usize,
@@ -32,13 +38,32 @@ pub(crate) struct Header {
     pub(crate) digest: [u8; 32],
 }
 
-/// What a main item holds.
-#[derive(Debug)]
+impl fmt::Debug for Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Header")
+            .field("generation", &self.generation)
+            .field("count", &self.count)
+            .field("total_len", &self.total_len)
+            .field("digest", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What a main item holds. `Debug` shows no secret: the length of an inline value only.
 pub(crate) enum Stored {
     /// The whole value.
     Inline(Zeroizing<Vec<u8>>),
     /// A header pointing at chunks.
     Chunked(Header),
+}
+
+impl fmt::Debug for Stored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Inline(value) => write!(f, "Inline(<{} bytes redacted>)", value.len()),
+            Self::Chunked(header) => f.debug_tuple("Chunked").field(header).finish(),
+        }
+    }
 }
 
 /// The account of chunk `index` of `generation` for `account`. `#` never occurs in a token
@@ -87,6 +112,12 @@ impl Header {
             return Err(invalid("expected 5 fields"));
         };
         if magic != MAGIC {
+            if let Some(found) = magic
+                .strip_prefix(MAGIC_PREFIX)
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                return Err(FormatError::UnsupportedVersion { found });
+            }
             return Err(invalid("unknown marker"));
         }
         if generation.is_empty() || !generation.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -97,7 +128,11 @@ impl Header {
         if count == 0 || count > 100_000 || total_len < count {
             return Err(invalid("inconsistent chunk count and length"));
         }
-        if digest.len() != 64 {
+        if total_len > MAX_VALUE_LEN {
+            return Err(invalid("the length is over the 16 MiB limit"));
+        }
+        // All ASCII hex digits (so every byte index below is a character boundary).
+        if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(invalid("bad digest"));
         }
         let mut out = [0u8; 32];
@@ -137,7 +172,7 @@ impl Header {
 
 /// Classifies a main item's bytes.
 pub(crate) fn classify(bytes: Zeroizing<Vec<u8>>) -> Result<Stored, FormatError> {
-    if bytes.starts_with(MAGIC.as_bytes()) {
+    if bytes.starts_with(MAGIC_PREFIX.as_bytes()) {
         Header::parse(&bytes).map(Stored::Chunked)
     } else {
         Ok(Stored::Inline(bytes))
@@ -186,5 +221,69 @@ mod tests {
             classify(Zeroizing::new(b"{\"format\":1}".to_vec())),
             Ok(Stored::Inline(_))
         ));
+    }
+
+    const ZEROS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+    #[test]
+    fn a_digest_with_a_multi_byte_character_is_an_error_not_a_panic() {
+        // 64 bytes, with a two-byte character across the boundary of the first byte pair.
+        let digest = format!("0\u{e9}{}", &ZEROS[..61]);
+        assert_eq!(digest.len(), 64);
+        let bad = format!("{MAGIC} 00 1 1 {digest}");
+        assert!(matches!(
+            classify(Zeroizing::new(bad.into_bytes())),
+            Err(FormatError::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn a_huge_length_is_refused_before_allocating() {
+        for len in [
+            (MAX_VALUE_LEN + 1).to_string(),
+            usize::MAX.to_string(),
+            "99999999999999999999999999".to_owned(),
+        ] {
+            let bad = format!("{MAGIC} 00 3 {len} {ZEROS}");
+            assert!(
+                matches!(
+                    classify(Zeroizing::new(bad.into_bytes())),
+                    Err(FormatError::Invalid { .. })
+                ),
+                "{len}"
+            );
+        }
+        let at_limit = format!("{MAGIC} 00 3 {MAX_VALUE_LEN} {ZEROS}");
+        assert!(classify(Zeroizing::new(at_limit.into_bytes())).is_ok());
+    }
+
+    #[test]
+    fn a_later_header_version_is_unsupported_not_inline() {
+        let later = format!("frameio-auth-chunks/2 00 1 1 {ZEROS}");
+        assert!(matches!(
+            classify(Zeroizing::new(later.into_bytes())),
+            Err(FormatError::UnsupportedVersion { found: 2 })
+        ));
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let secret = b"{\"access_token\":\"very-secret-token\"}".to_vec();
+        let header = Header::new(&secret, 8, "00ff".to_owned());
+        let digest_hex = hex(&header.digest);
+        let shown = format!(
+            "{:?} {:?} {header:?} {:#?}",
+            Stored::Inline(Zeroizing::new(secret.clone())),
+            Stored::Chunked(header.clone()),
+            Stored::Inline(Zeroizing::new(secret.clone())),
+        );
+        assert!(!shown.contains("very-secret"), "{shown}");
+        assert!(!shown.contains(&digest_hex[..16]), "{shown}");
+        let bytes: Vec<String> = header.digest.iter().map(u8::to_string).collect();
+        assert!(!shown.contains(&bytes[..4].join(", ")), "{shown}");
+        assert!(
+            shown.contains("redacted") && shown.contains("00ff"),
+            "{shown}"
+        );
     }
 }

@@ -15,7 +15,11 @@
 //!   missing or mismatched chunk is a [`StoreError::Corrupt`] naming the item, never half a
 //!   token. Deleting an entry deletes all its chunks.
 //! - **Listing**: OS keychains cannot list by prefix, so [`keys`](TokenStore::keys) reads
-//!   an index item (account `#index`) that `save` and `delete` keep up to date.
+//!   an index item (account `#index`) that `save` and `delete` keep up to date (`save`
+//!   lists the key before writing it, so a crash never loses a saved key).
+//! - **Unreadable entries**: `save` never overwrites an entry it cannot read (damaged,
+//!   missing chunk, unknown version, not ours), nor deletes its chunks: it returns
+//!   [`StoreError::Corrupt`]; [`delete`](TokenStore::delete) removes it.
 //! - **Locking**: [`lock`](TokenStore::lock) takes a per-key in-process mutex, then an OS
 //!   file lock on a lock file in the platform runtime directory (`$XDG_RUNTIME_DIR` on
 //!   Linux, the temporary directory elsewhere), so other processes are excluded too.
@@ -347,6 +351,17 @@ impl Items {
             Some(bytes) => chunk::classify(bytes).ok(),
             None => None,
         };
+        if value.len() > chunk::MAX_VALUE_LEN {
+            return Err(StoreError::Backend {
+                message: format!(
+                    "cannot store {} bytes in {}: the limit is {} bytes",
+                    value.len(),
+                    self.location(account),
+                    chunk::MAX_VALUE_LEN
+                ),
+                source: None,
+            });
+        }
         if value.len() <= chunk_size {
             self.set(account, value)?;
         } else {
@@ -375,6 +390,22 @@ impl Items {
             self.delete_chunks(account, &old);
         }
         Ok(())
+    }
+
+    /// Fails with `Corrupt` when `account` holds an entry this release cannot read (a
+    /// damaged or missing chunk, a bad header, an unknown version, not ours): such an entry
+    /// is never overwritten, nor are its chunks deleted; the error says to delete it first.
+    fn check_replaceable(&self, account: &str) -> Result<(), StoreError> {
+        let Some(old) = self.read_value(account)? else {
+            return Ok(());
+        };
+        match TokenSet::from_stored_json(&old) {
+            Ok(_) => Ok(()),
+            Err(reason) => Err(StoreError::Corrupt {
+                location: self.location(account),
+                reason,
+            }),
+        }
     }
 
     /// Best effort: a chunk left behind is invisible and harmless.
@@ -576,6 +607,71 @@ impl KeyringStore {
         }
     }
 
+    /// The steps of `save` up to the value write: refuses to replace an entry it cannot
+    /// read, lists the key in the index, then writes the value. Listing the key first means
+    /// a crash after the write never loses the key from `keys()`; a crash before it leaves
+    /// a listed key without an entry, which `keys()` hides.
+    async fn save_unsynced(&self, key: &TokenKey, tokens: &TokenSet) -> Result<(), StoreError> {
+        let json = tokens
+            .to_stored_json()
+            .map_err(|reason| StoreError::Backend {
+                message: format!("cannot serialize the token set: {reason}"),
+                source: None,
+            })?;
+        {
+            let shared = Arc::clone(&self.shared);
+            let account = key.as_str().to_owned();
+            blocking(move || shared.items.check_replaceable(&account)).await?;
+        }
+        self.list_in_index(key).await?;
+        let shared = Arc::clone(&self.shared);
+        let account = key.as_str().to_owned();
+        blocking(move || shared.items.write_value(&account, &json, shared.chunk_size)).await
+    }
+
+    /// Takes the index lock (in-process mutex plus lock file).
+    async fn index_lock(&self) -> Result<lock::Held, StoreError> {
+        self.take(INDEX_ACCOUNT).await.map_err(|e| match e {
+            lock::LockFailure::Timeout => StoreError::Backend {
+                message: format!(
+                    "timed out after {:?} waiting for the keyring index lock; another process \
+                     may be stuck",
+                    self.shared.lock_timeout.unwrap_or_default()
+                ),
+                source: None,
+            },
+            lock::LockFailure::Io(path, source) => Self::lock_io_error(&path, source),
+        })
+    }
+
+    /// Adds `key` to the index unless it is there, under the index lock.
+    async fn list_in_index(&self, key: &TokenKey) -> Result<(), StoreError> {
+        let listed = {
+            let shared = Arc::clone(&self.shared);
+            let account = key.as_str().to_owned();
+            blocking(move || Ok(shared.items.read_index()?.contains(&account))).await?
+        };
+        if listed {
+            return Ok(());
+        }
+        let held = self.index_lock().await?;
+        let shared = Arc::clone(&self.shared);
+        let account = key.as_str().to_owned();
+        let chunk_size = self.shared.chunk_size;
+        let result = blocking(move || {
+            let mut keys = shared.items.read_index()?;
+            if keys.contains(&account) {
+                return Ok(());
+            }
+            keys.push(account);
+            keys.sort_unstable();
+            shared.items.write_index(&keys, chunk_size)
+        })
+        .await;
+        drop(held);
+        result
+    }
+
     /// Makes the index agree with whether `key`'s entry exists, under the index lock. The
     /// check runs after the entry was written or deleted, so concurrent saves and deletes
     /// leave the index matching the final state.
@@ -594,17 +690,7 @@ impl KeyringStore {
         if fast {
             return Ok(());
         }
-        let held = self.take(INDEX_ACCOUNT).await.map_err(|e| match e {
-            lock::LockFailure::Timeout => StoreError::Backend {
-                message: format!(
-                    "timed out after {:?} waiting for the keyring index lock; another process \
-                     may be stuck",
-                    self.shared.lock_timeout.unwrap_or_default()
-                ),
-                source: None,
-            },
-            lock::LockFailure::Io(path, source) => Self::lock_io_error(&path, source),
-        })?;
+        let held = self.index_lock().await?;
         let shared = Arc::clone(&self.shared);
         let account = key.as_str().to_owned();
         let result = blocking(move || {
@@ -769,28 +855,9 @@ impl TokenStore for KeyringStore {
     }
 
     async fn save(&self, key: &TokenKey, tokens: &TokenSet) -> Result<(), StoreError> {
-        let json = tokens
-            .to_stored_json()
-            .map_err(|reason| StoreError::Backend {
-                message: format!("cannot serialize the token set: {reason}"),
-                source: None,
-            })?;
-        let shared = Arc::clone(&self.shared);
-        let account = key.as_str().to_owned();
-        blocking(move || {
-            // Never replace an entry we cannot read (a newer release's, or damaged): the
-            // error says to delete it first.
-            if let Some(Ok(Stored::Inline(old))) = shared.items.get(&account)?.map(chunk::classify)
-                && let Err(reason) = TokenSet::from_stored_json(&old)
-            {
-                return Err(StoreError::Corrupt {
-                    location: shared.items.location(&account),
-                    reason,
-                });
-            }
-            shared.items.write_value(&account, &json, shared.chunk_size)
-        })
-        .await?;
+        self.save_unsynced(key, tokens).await?;
+        // A delete racing with this save may have taken the key out of the index between
+        // the two steps: make the index agree with the final state.
         self.sync_index(key).await
     }
 

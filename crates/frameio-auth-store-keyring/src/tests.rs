@@ -109,7 +109,9 @@ async fn a_missing_chunk_is_a_typed_error_never_half_a_token() {
         }
         other => panic!("expected Corrupt, got {other:?}"),
     }
-    // A damaged (not missing) chunk is caught by the digest.
+    // A damaged (not missing) chunk is caught by the digest. (A damaged entry is never
+    // overwritten: delete it first.)
+    store.delete(&k).await.unwrap();
     store.save(&k, &big_tokens(2000)).await.unwrap();
     let chunks = chunk_accounts(&store, k.as_str());
     store.shared.items.set(&chunks[0], &[b'x'; 256]).unwrap();
@@ -117,6 +119,173 @@ async fn a_missing_chunk_is_a_typed_error_never_half_a_token() {
         store.load(&k).await,
         Err(StoreError::Corrupt { .. })
     ));
+}
+
+/// Every item of an entry (main item and chunks, by the header's generation): account and
+/// bytes.
+fn snapshot(store: &KeyringStore, account: &str) -> Vec<(String, Option<Vec<u8>>)> {
+    let main = store.shared.items.get(account).unwrap().map(|v| v.to_vec());
+    let mut out = vec![(account.to_owned(), main)];
+    for chunk in chunk_accounts(store, account) {
+        let bytes = store.shared.items.get(&chunk).unwrap().map(|v| v.to_vec());
+        out.push((chunk, bytes));
+    }
+    out
+}
+
+#[tokio::test]
+async fn save_refuses_a_chunked_entry_with_a_missing_chunk_and_keeps_it() {
+    let (store, _lock_dir) = store(256);
+    let k = key("gap-save");
+    store.save(&k, &big_tokens(2000)).await.unwrap();
+    let chunks = chunk_accounts(&store, k.as_str());
+    store.shared.items.delete(&chunks[1]).unwrap();
+    let before = snapshot(&store, k.as_str());
+    assert!(before.iter().filter(|(_, v)| v.is_some()).count() >= 3);
+    match store.save(&k, &big_tokens(10)).await {
+        Err(StoreError::Corrupt { reason, .. }) => {
+            assert!(reason.to_string().contains("chunk 2 of"), "{reason}");
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    // A large value too (chunked write path).
+    assert!(matches!(
+        store.save(&k, &big_tokens(3000)).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert_eq!(snapshot(&store, k.as_str()), before);
+    assert_eq!(store.keys().await.unwrap(), vec![k.clone()]);
+    // An explicit delete removes it; then saving works again.
+    store.delete(&k).await.unwrap();
+    for (account, _) in &before {
+        assert!(
+            store.shared.items.get(account).unwrap().is_none(),
+            "{account}"
+        );
+    }
+    store.save(&k, &big_tokens(10)).await.unwrap();
+}
+
+#[tokio::test]
+async fn save_refuses_a_chunked_entry_of_an_unsupported_version_and_keeps_it() {
+    let (store, _lock_dir) = store(256);
+    let k = key("future");
+    let json = big_tokens(2000).to_stored_json().unwrap();
+    let text = std::str::from_utf8(&json).unwrap();
+    assert!(text.contains("\"version\":1"), "{text}");
+    let future = text.replacen("\"version\":1", "\"version\":7", 1);
+    store
+        .shared
+        .items
+        .write_value(k.as_str(), future.as_bytes(), 256)
+        .unwrap();
+    let before = snapshot(&store, k.as_str());
+    assert!(before.len() > 3, "not chunked: {}", before.len());
+    assert!(matches!(
+        store.load(&k).await,
+        Err(StoreError::Corrupt {
+            reason: FormatError::UnsupportedVersion { found: 7 },
+            ..
+        })
+    ));
+    for tokens in [big_tokens(10), big_tokens(3000)] {
+        assert!(matches!(
+            store.save(&k, &tokens).await,
+            Err(StoreError::Corrupt {
+                reason: FormatError::UnsupportedVersion { found: 7 },
+                ..
+            })
+        ));
+    }
+    assert_eq!(snapshot(&store, k.as_str()), before);
+
+    // A header of a later chunk format is refused the same way.
+    let later = format!("frameio-auth-chunks/2 00 1 1 {}", "0".repeat(64));
+    let k2 = key("later-header");
+    store
+        .shared
+        .items
+        .set(k2.as_str(), later.as_bytes())
+        .unwrap();
+    assert!(matches!(
+        store.save(&k2, &big_tokens(10)).await,
+        Err(StoreError::Corrupt {
+            reason: FormatError::UnsupportedVersion { found: 2 },
+            ..
+        })
+    ));
+    assert_eq!(
+        store
+            .shared
+            .items
+            .get(k2.as_str())
+            .unwrap()
+            .unwrap()
+            .as_slice(),
+        later.as_bytes()
+    );
+}
+
+#[tokio::test]
+async fn a_header_claiming_a_huge_length_is_corrupt_not_an_abort() {
+    let (store, _lock_dir) = store(256);
+    let k = key("huge");
+    let header = format!(
+        "{} 00 2 {} {}",
+        chunk::MAGIC,
+        usize::MAX / 2,
+        "0".repeat(64)
+    );
+    store
+        .shared
+        .items
+        .set(k.as_str(), header.as_bytes())
+        .unwrap();
+    assert!(matches!(
+        store.load(&k).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert!(matches!(
+        store.save(&k, &big_tokens(10)).await,
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert_eq!(
+        store
+            .shared
+            .items
+            .get(k.as_str())
+            .unwrap()
+            .unwrap()
+            .as_slice(),
+        header.as_bytes()
+    );
+}
+
+#[tokio::test]
+async fn a_crash_between_the_index_and_the_value_never_loses_or_invents_a_key() {
+    let (store, _lock_dir) = store(256);
+    let a = key("a");
+    let b = key("b");
+    // Crash after the value write, before the final index check: the key is listed
+    // already, because save lists it before writing.
+    store.save_unsynced(&a, &big_tokens(2000)).await.unwrap();
+    assert_eq!(store.keys().await.unwrap(), vec![a.clone()]);
+    assert_eq!(store.load(&a).await.unwrap(), Some(big_tokens(2000)));
+    // Crash after listing, before the value write: the name is in the index, but `keys()`
+    // lists only entries that exist.
+    store.list_in_index(&b).await.unwrap();
+    assert!(
+        store
+            .shared
+            .items
+            .read_index()
+            .unwrap()
+            .contains(&b.as_str().to_owned())
+    );
+    assert_eq!(store.keys().await.unwrap(), vec![a.clone()]);
+    // The next save of that key completes normally.
+    store.save(&b, &big_tokens(10)).await.unwrap();
+    assert_eq!(store.keys().await.unwrap(), vec![a, b]);
 }
 
 #[tokio::test]
