@@ -5,12 +5,13 @@ use std::marker::PhantomData;
 
 use async_trait::async_trait;
 use frameio_auth_core::{
-    AccessToken, AuthError, AuthorizationCode, ClientSecret, ConfigError, NeedsLoginReason,
-    RefreshToken, Scopes, TokenKey, TokenSet, TokenSource,
+    AccessToken, AuthError, AuthorizationCode, ClientSecret, ConfigError, RefreshToken, Scopes,
+    TokenKey, TokenSet, TokenSource,
 };
+use frameio_auth_oauth::user_login::{self, Refresh};
 use frameio_auth_oauth::{
-    AuthorizationRequest, ClientAuth, Grant, LoginError, LoopbackError, LoopbackReceiver,
-    PendingAuthorization, ScopeFormat, TokenClient, is_loopback_host,
+    AuthorizationRequest, ClientAuth, LoginError, LoopbackReceiver, PendingAuthorization,
+    ScopeFormat, TokenClient, is_loopback_host,
 };
 use url::Url;
 
@@ -440,30 +441,23 @@ impl<K: CredentialKind> UserCredential<K> {
         receiver: LoopbackReceiver,
         show_url: impl FnOnce(&Url),
     ) -> Result<TokenSet, LoginError> {
-        receiver.check_redirect_uri(&self.redirect_uri)?;
-        let (url, pending) = self.begin()?;
-        show_url(&url);
-        let code = match receiver.wait_for_code(&pending).await {
-            Ok(code) => code,
-            Err(LoopbackError::Authorization(error)) => {
-                return Err(LoginError::Auth(with_authorize_hint(error)));
-            }
-            Err(other) => return Err(other.into()),
-        };
-        Ok(self.exchange_code(&pending, code).await?)
+        user_login::login_with_loopback(
+            receiver,
+            &self.redirect_uri,
+            || self.begin(),
+            show_url,
+            with_authorize_hint,
+            |pending, code| async move { self.exchange_code(&pending, code).await },
+        )
+        .await
     }
 
     fn check_pending(&self, pending: &PendingAuthorization) -> Result<(), AuthError> {
-        if pending.client_id() != self.client_id || pending.redirect_uri() != self.redirect_uri {
-            return Err(ConfigError::new(
-                "this pending authorization was started by another credential (client id or redirect URI differ)",
-            )
-            .into());
-        }
-        Ok(())
+        pending.check_issued_for(&self.client_id, &self.redirect_uri)
     }
 
-    /// Renews `current` with its refresh token.
+    /// Renews `current` with its refresh token (the rules of the oauth crate's
+    /// [`Refresh`], plus the IMS token claims).
     ///
     /// - The new refresh token replaces the old one (IMS rotates them; the old one is spent);
     ///   if the response has none, the old one is kept.
@@ -473,27 +467,14 @@ impl<K: CredentialKind> UserCredential<K> {
     /// - A refresh token known to have expired (IMS's `rtea`): a needs-login error
     ///   ([`NeedsLoginReason::RefreshTokenExpired`]), without a request.
     /// - A refresh token IMS refuses (spent, revoked): `invalid_grant`, a needs-login error.
+    ///
+    /// [`NeedsLoginReason::NoRefreshToken`]: frameio_auth_core::NeedsLoginReason::NoRefreshToken
+    /// [`NeedsLoginReason::RefreshTokenExpired`]: frameio_auth_core::NeedsLoginReason::RefreshTokenExpired
     pub async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, AuthError> {
-        let now = self.transport.clock.now();
-        let Some(refresh_token) = current.refresh_token() else {
-            if current.is_expired(now) {
-                return Err(needs_login(NeedsLoginReason::NoRefreshToken));
-            }
-            return Ok(current.clone());
-        };
-        if !current.can_refresh(now) {
-            return Err(needs_login(NeedsLoginReason::RefreshTokenExpired));
-        }
-        let tokens = self
-            .tokens
-            .request_token(&Grant::refresh_token(refresh_token.clone()))
-            .await?;
-        Ok(enrich_token_set(
-            tokens
-                .with_requested_scopes_if_absent(current.scopes())
-                .with_requested_scopes_if_absent(&self.scopes),
-        )
-        .inherit_refresh_token(current))
+        Refresh::new(&self.tokens, &self.scopes)
+            .map_response(enrich_token_set)
+            .run(current, self.transport.clock.now())
+            .await
     }
 
     /// Revokes a login (`/ims/revoke`): its refresh token if it has one (which ends the whole
@@ -591,24 +572,15 @@ impl<K: CredentialKind> UserCredential<K> {
     }
 }
 
-fn needs_login(reason: NeedsLoginReason) -> AuthError {
-    AuthError::NeedsLogin {
-        reason,
-        debug_id: None,
-    }
-}
-
 #[async_trait]
 impl<K: CredentialKind> TokenSource for UserCredential<K> {
     /// Refreshes `current` (see [`UserCredential::refresh`]). Without `current` there is
     /// nothing to refresh: a needs-login error ([`NeedsLoginReason::NoStoredLogin`]).
+    ///
+    /// [`NeedsLoginReason::NoStoredLogin`]: frameio_auth_core::NeedsLoginReason::NoStoredLogin
     async fn fetch<'a>(&self, current: Option<&'a TokenSet>) -> Result<TokenSet, AuthError> {
-        match current {
-            Some(current) => self.refresh(current).await,
-            None => Err(needs_login(NeedsLoginReason::NoStoredLogin {
-                key: self.key.clone(),
-            })),
-        }
+        self.refresh(user_login::require_stored_login(current, &self.key)?)
+            .await
     }
 
     fn key(&self) -> TokenKey {

@@ -1,25 +1,68 @@
-//! Runs every IMS flow (S2S with one and two secrets, Web App, SPA and Native App logins,
-//! refresh, spent refresh tokens, revoke, invalidate, validate, userinfo, profile,
-//! organizations, retries) with every tracing span and event captured at TRACE, then checks
-//! that no secret, code, verifier, state or token that took part appears in the capture.
+//! Runs every IMS flow (S2S with one and two secrets, both secrets wrong, the Cloud Storage
+//! preset, Web App logins with HTTP Basic and with the secret in the body, `complete`,
+//! `complete_with_code` and `login_with_loopback`, SPA and Native App logins, refresh, spent
+//! refresh tokens, revoke and invalidate of each token, validate, userinfo, profile,
+//! organizations, retries, `invalid_scope`) with every tracing span and event captured at
+//! TRACE, then checks that no secret, code, verifier, state or token that took part appears
+//! in the capture, nor in the `Display` or `Debug` of any error the flows produced.
 //!
 //! One test per file: it installs a process-wide subscriber.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
+#![allow(clippy::too_many_lines)] // one test walks every flow, in order
 
 mod support;
 
 use base64::Engine as _;
-use frameio_auth_core::TokenSource;
-use frameio_auth_testkit::ims::{Fault, demo, paths};
+use frameio_auth_core::{ClientSecret, ManualClock, Scopes, TokenSource};
+use frameio_auth_ims::{ImsEnvironment, NativeApp, WebApp, presets};
+use frameio_auth_oauth::LoopbackReceiver;
+use frameio_auth_testkit::FakeIms;
+use frameio_auth_testkit::ims::{FakeClient, FakeImsConfig, Fault, demo, paths};
 use frameio_auth_testkit::tracing_capture::{Capture, assert_no_secret, token_secrets};
-use support::{browser, clock, fake_ims, native, s2s, spa, user_scopes, web_app};
+use support::{REDIRECT_URI, browser, clock, env, native, s2s, spa, user_scopes, web_app};
+use tokio::sync::oneshot;
+use url::Url;
+
+/// A Native App whose redirect is a loopback URI on any port, for `login_with_loopback`.
+const LOOPBACK_CLIENT_ID: &str = "demo-native-loopback";
+
+/// Keeps the `Display` and `Debug` of `error`, to check them for secrets.
+fn record<E: std::fmt::Display + std::fmt::Debug>(errors: &mut Vec<String>, error: &E) {
+    errors.push(error.to_string());
+    errors.push(format!("{error:?}"));
+}
+
+/// The demo clients plus a loopback Native App, on `clock`.
+async fn fake_ims(clock: &ManualClock) -> FakeIms {
+    let config = FakeImsConfig::with_demo_clients()
+        .clock(clock.clone())
+        .client(FakeClient::native_app(
+            LOOPBACK_CLIENT_ID,
+            "http://127.0.0.1:*/callback",
+            demo::USER_SCOPES,
+        ));
+    FakeIms::start(config).await.unwrap()
+}
+
+/// The `code` query value of a callback URL.
+fn code_of(callback: &Url) -> String {
+    callback
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_tracing_output_in_any_ims_flow() {
     let capture = Capture::install();
     let b64 = base64::engine::general_purpose::STANDARD;
     let rejected = "LEAKCHECK-rotated-away-secret";
+    let wrong = "LEAKCHECK-wrong-second-secret";
+    let mut errors: Vec<String> = Vec::new();
     let mut secrets = vec![
+        wrong.to_owned(),
         demo::S2S_SECRET.to_owned(),
         demo::S2S_SECRET_2.to_owned(),
         demo::WEB_SECRET.to_owned(),
@@ -41,8 +84,33 @@ async fn no_secret_reaches_tracing_output_in_any_ims_flow() {
     let tokens = two.fetch(None).await.unwrap();
     token_secrets(&tokens, &mut secrets);
     two.revoke(tokens.access_token()).await.unwrap();
+    // Both secrets wrong: invalid_client from each.
+    let neither = s2s(&ims, &clock, &[rejected, wrong]);
+    let err = neither.access_token().await.unwrap_err();
+    record(&mut errors, &err);
+    errors.push(format!("{neither:?}"));
 
-    user_flows(&ims, &clock, &mut secrets).await;
+    // The Cloud Storage preset, from a lookup function.
+    let base_url = ims.base_url().to_owned();
+    let lookup = |name: &str| match name {
+        presets::CLOUD_STORAGE_CLIENT_ID => Some(demo::S2S_CLIENT_ID.to_owned()),
+        presets::CLOUD_STORAGE_CLIENT_SECRET => Some(demo::S2S_SECRET.to_owned()),
+        presets::IMS_BASE_URL => Some(base_url.clone()),
+        _ => None,
+    };
+    let storage = presets::cloud_storage_server_to_server_from(lookup)
+        .unwrap()
+        .clock(clock.clone())
+        .sleeper(clock.clone())
+        .build()
+        .unwrap();
+    let tokens = storage.access_token().await.unwrap();
+    assert!(tokens.scopes().contains("creative_sdk"));
+    token_secrets(&tokens, &mut secrets);
+    errors.push(format!("{storage:?}"));
+
+    user_flows(&ims, &clock, &mut secrets, &mut errors).await;
+    loopback_flow(&ims, &clock, &mut secrets, &mut errors).await;
 
     let captured = capture.text();
     for expected in [
@@ -53,6 +121,7 @@ async fn no_secret_reaches_tracing_output_in_any_ims_flow() {
         "invalid_client",
         "revoke",
         "userinfo",
+        "invalidate",
     ] {
         assert!(
             captured.contains(expected),
@@ -65,15 +134,30 @@ async fn no_secret_reaches_tracing_output_in_any_ims_flow() {
         "the secret fallback is traced"
     );
     assert_no_secret(&captured, &secrets);
+    for secret in &secrets {
+        for text in &errors {
+            assert!(
+                !text.contains(secret.as_str()),
+                "a secret reached an error: {text}"
+            );
+        }
+    }
+    assert!(
+        errors.iter().any(|e| e.contains("invalid_client"))
+            && errors.iter().any(|e| e.contains("invalid_grant"))
+            && errors.iter().any(|e| e.contains("invalid_scope")),
+        "the error paths ran: {errors:?}"
+    );
 }
 
-/// The user-credential flows; every secret that takes part goes into `secrets`.
+/// The user-credential flows; every secret that takes part goes into `secrets`, the
+/// `Display` and `Debug` of every error into `errors`.
 async fn user_flows(
-    ims: &frameio_auth_testkit::FakeIms,
-    clock: &frameio_auth_core::ManualClock,
+    ims: &FakeIms,
+    clock: &ManualClock,
     secrets: &mut Vec<String>,
+    errors: &mut Vec<String>,
 ) {
-    let (ims, clock) = (ims, clock);
     // Web App: login, refresh, spent refresh token, info endpoints (one through a 429),
     // revoke.
     let web = web_app(ims, clock);
@@ -81,18 +165,13 @@ async fn user_flows(
     secrets.push(pending.state().expose_secret().to_owned());
     secrets.push(pending.code_verifier().expose_secret().to_owned());
     let callback = browser(&url).await;
-    let code = callback
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    secrets.push(code);
+    secrets.push(code_of(&callback));
     let first = web.complete(&pending, &callback).await.unwrap();
     token_secrets(&first, secrets);
     let second = web.refresh(&first).await.unwrap();
     token_secrets(&second, secrets);
-    assert!(web.refresh(&first).await.is_err());
+    let err = web.refresh(&first).await.unwrap_err();
+    record(errors, &err);
     ims.inject_on(paths::USERINFO, Fault::RetryAfter { secs: 1 }, 1);
     web.userinfo(second.access_token()).await.unwrap();
     web.profile(second.access_token()).await.unwrap();
@@ -104,14 +183,71 @@ async fn user_flows(
         .await
         .unwrap();
     web.revoke(&second).await.unwrap();
-    assert!(web.userinfo(second.access_token()).await.is_err());
+    let err = web.userinfo(second.access_token()).await.unwrap_err();
+    record(errors, &err);
+    errors.push(format!("{web:?}"));
+
+    // Web App with the secret in the body: `complete_with_code`, refresh, then each token
+    // revoked and invalidated on its own.
+    let body = WebApp::builder(
+        env(ims),
+        demo::WEB_CLIENT_ID,
+        ClientSecret::new(demo::WEB_SECRET),
+        REDIRECT_URI,
+    )
+    .client_auth_in_body()
+    .scopes(user_scopes())
+    .clock(clock.clone())
+    .sleeper(clock.clone())
+    .build()
+    .unwrap();
+    let (url, pending) = body.begin().unwrap();
+    secrets.push(pending.state().expose_secret().to_owned());
+    secrets.push(pending.code_verifier().expose_secret().to_owned());
+    let callback = browser(&url).await;
+    let code = code_of(&callback);
+    secrets.push(code.clone());
+    let state = pending.state().expose_secret().to_owned();
+    let first = body
+        .complete_with_code(&pending, &code, &state)
+        .await
+        .unwrap();
+    token_secrets(&first, secrets);
+    let second = body.refresh(&first).await.unwrap();
+    token_secrets(&second, secrets);
+    body.revoke_refresh_token(second.refresh_token().unwrap())
+        .await
+        .unwrap();
+    body.invalidate_access_token(second.access_token())
+        .await
+        .unwrap();
+    let err = body.refresh(&second).await.unwrap_err();
+    record(errors, &err);
+    let third = {
+        let (url, pending) = body.begin().unwrap();
+        secrets.push(pending.state().expose_secret().to_owned());
+        secrets.push(pending.code_verifier().expose_secret().to_owned());
+        let callback = browser(&url).await;
+        secrets.push(code_of(&callback));
+        body.complete(&pending, &callback).await.unwrap()
+    };
+    token_secrets(&third, secrets);
+    body.revoke_access_token(third.access_token())
+        .await
+        .unwrap();
+    body.invalidate_refresh_token(third.refresh_token().unwrap(), true)
+        .await
+        .unwrap();
+    errors.push(format!("{body:?}"));
 
     // SPA: login, refresh, cascading invalidate.
     let app = spa(ims, clock, user_scopes());
     let (url, pending) = app.begin().unwrap();
     secrets.push(pending.state().expose_secret().to_owned());
     secrets.push(pending.code_verifier().expose_secret().to_owned());
-    let tokens = app.complete(&pending, &browser(&url).await).await.unwrap();
+    let callback = browser(&url).await;
+    secrets.push(code_of(&callback));
+    let tokens = app.complete(&pending, &callback).await.unwrap();
     token_secrets(&tokens, secrets);
     let tokens = app.refresh(&tokens).await.unwrap();
     token_secrets(&tokens, secrets);
@@ -122,16 +258,69 @@ async fn user_flows(
     let (url, pending) = app.begin().unwrap();
     secrets.push(pending.state().expose_secret().to_owned());
     secrets.push(pending.code_verifier().expose_secret().to_owned());
-    let tokens = app.complete(&pending, &browser(&url).await).await.unwrap();
+    let callback = browser(&url).await;
+    secrets.push(code_of(&callback));
+    let tokens = app.complete(&pending, &callback).await.unwrap();
     token_secrets(&tokens, secrets);
     let tokens = app.refresh(&tokens).await.unwrap();
     token_secrets(&tokens, secrets);
     app.revoke(&tokens).await.unwrap();
-    let bad = spa(
-        ims,
-        clock,
-        frameio_auth_core::Scopes::parse("openid asset.read").unwrap(),
-    );
+    let bad = spa(ims, clock, Scopes::parse("openid asset.read").unwrap());
     let (url, pending) = bad.begin().unwrap();
-    assert!(bad.complete(&pending, &browser(&url).await).await.is_err());
+    secrets.push(pending.state().expose_secret().to_owned());
+    secrets.push(pending.code_verifier().expose_secret().to_owned());
+    let err = bad
+        .complete(&pending, &browser(&url).await)
+        .await
+        .unwrap_err();
+    record(errors, &err);
+}
+
+/// `login_with_loopback` with a Native App: IMS redirects the browser to a local receiver.
+async fn loopback_flow(
+    ims: &FakeIms,
+    clock: &ManualClock,
+    secrets: &mut Vec<String>,
+    errors: &mut Vec<String>,
+) {
+    let receiver = LoopbackReceiver::builder().bind().await.unwrap();
+    let app = NativeApp::builder(
+        ImsEnvironment::custom(ims.base_url()).unwrap(),
+        LOOPBACK_CLIENT_ID,
+        receiver.redirect_uri(),
+    )
+    .scopes(user_scopes())
+    .clock(clock.clone())
+    .sleeper(clock.clone())
+    .build()
+    .unwrap();
+    let (shown, url) = oneshot::channel::<Url>();
+    let browse = async {
+        let url = url.await.expect("show_url was not called");
+        let mut found = vec![
+            url.query_pairs()
+                .find(|(k, _)| k == "state")
+                .unwrap()
+                .1
+                .into_owned(),
+        ];
+        let callback = browser(&url).await;
+        found.push(code_of(&callback));
+        let response = reqwest::get(callback).await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        found
+    };
+    let (tokens, found) = tokio::join!(
+        app.login_with_loopback(receiver, move |url| shown.send(url.clone()).unwrap()),
+        browse,
+    );
+    secrets.extend(found);
+    let tokens = tokens.unwrap();
+    token_secrets(&tokens, secrets);
+    let tokens = app.refresh(&tokens).await.unwrap();
+    token_secrets(&tokens, secrets);
+    app.revoke(&tokens).await.unwrap();
+    let err = app.refresh(&tokens).await.unwrap_err();
+    record(errors, &err);
+    errors.push(format!("{app:?}"));
 }

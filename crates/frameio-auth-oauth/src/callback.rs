@@ -224,6 +224,34 @@ impl PendingAuthorization {
         &self.redirect_uri
     }
 
+    /// Checks that this request was started by the credential with `client_id` and
+    /// `redirect_uri`, before its code is exchanged there: a pending authorization kept by one
+    /// credential (a session, a file) must not be finished by another. A mismatch is a
+    /// [`ConfigError`](frameio_auth_core::ConfigError).
+    ///
+    /// ```
+    /// use frameio_auth_oauth::{AuthorizationRequest, SecureUrl};
+    ///
+    /// let (_url, pending) = AuthorizationRequest::new(
+    ///     SecureUrl::parse("https://auth.example/authorize")?,
+    ///     "my-client-id",
+    ///     "https://app.example/callback",
+    /// )
+    /// .build()?;
+    /// assert!(pending.check_issued_for("my-client-id", "https://app.example/callback").is_ok());
+    /// assert!(pending.check_issued_for("other-client", "https://app.example/callback").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_issued_for(&self, client_id: &str, redirect_uri: &str) -> Result<(), AuthError> {
+        if self.client_id != client_id || self.redirect_uri != redirect_uri {
+            return Err(frameio_auth_core::ConfigError::new(
+                "this pending authorization was started by another credential (client id or redirect URI differ)",
+            )
+            .into());
+        }
+        Ok(())
+    }
+
     /// The `state` sent in the request.
     pub fn state(&self) -> &CsrfState {
         &self.state
@@ -406,6 +434,25 @@ mod tests {
                 ),
                 "{query}: {err}"
             );
+        }
+    }
+
+    #[test]
+    fn ownership_is_client_id_and_redirect_uri() {
+        let pending = pending();
+        assert!(
+            pending
+                .check_issued_for("cid", "http://127.0.0.1:1/cb")
+                .is_ok()
+        );
+        for (client_id, redirect_uri) in [
+            ("other", "http://127.0.0.1:1/cb"),
+            ("cid", "http://127.0.0.1:2/cb"),
+        ] {
+            let err = pending
+                .check_issued_for(client_id, redirect_uri)
+                .unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
         }
     }
 

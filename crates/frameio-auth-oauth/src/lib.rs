@@ -21,6 +21,9 @@
 //! - [`LoopbackReceiver`]: the RFC 8252 redirect receiver on 127.0.0.1 (HTTP, or HTTPS with a
 //!   self-signed `localhost` certificate). [`LoginError`] is the error of the provider crates'
 //!   `login_with_loopback`, which run the whole login through one.
+//! - [`user_login`]: what the providers' user credentials share: renewing a login
+//!   ([`user_login::Refresh`]), the loopback login sequence and "no stored login". With
+//!   [`PendingAuthorization::check_issued_for`], a provider crate keeps only what differs.
 //!
 //! Time is injected: a [`Clock`](frameio_auth_core::Clock) for "now" and a
 //! [`Sleeper`](frameio_auth_core::Sleeper) for waits ([`TokioSleeper`] by default), so tests
@@ -70,6 +73,7 @@ mod retry;
 mod sleep;
 mod transport;
 mod transport_security;
+pub mod user_login;
 
 pub use authorize::AuthorizationRequest;
 pub use callback::{CallbackParams, PendingAuthorization};

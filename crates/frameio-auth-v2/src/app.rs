@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use frameio_auth_core::{
-    AuthError, AuthorizationCode, ClientSecret, Clock, ConfigError, NeedsLoginReason, Scopes,
-    Sleeper, SystemClock, TokenKey, TokenSet,
+    AuthError, AuthorizationCode, ClientSecret, Clock, ConfigError, Scopes, Sleeper, SystemClock,
+    TokenKey, TokenSet,
 };
 use frameio_auth_oauth::url::Url;
+use frameio_auth_oauth::user_login::{self, Refresh};
 use frameio_auth_oauth::{
-    AuthorizationRequest, ClientAuth, Grant, LoginError, LoopbackReceiver, PendingAuthorization,
+    AuthorizationRequest, ClientAuth, LoginError, LoopbackReceiver, PendingAuthorization,
     RetryPolicy, ScopeFormat, SecureUrl, TokenClient,
 };
 
@@ -35,12 +36,17 @@ pub const TOKEN_PATH: &str = "/oauth2/token";
 ///   [`begin`](Self::begin) logs a warning and, once the access token expires, [`fetch`] and
 ///   [`refresh`](Self::refresh) fail with [`AuthError::NeedsLogin`]
 ///   ([`NeedsLoginReason::NoRefreshToken`]).
+/// - A refresh token known to have expired fails with [`NeedsLoginReason::RefreshTokenExpired`]
+///   without a request, and a [`PendingAuthorization`] started by another app (client id or
+///   redirect URI) is refused before its code is exchanged.
 /// - Its [`TokenKey`] has the provider `frameio-v2`, apart from any IMS credential.
 ///
 /// All OAuth mechanics (URLs, PKCE, `state`, client authentication, retries) come from
 /// `frameio-auth-oauth`; this type holds only what is specific to Frame.io V2.
 ///
 /// [`fetch`]: frameio_auth_core::TokenSource::fetch
+/// [`NeedsLoginReason::NoRefreshToken`]: frameio_auth_core::NeedsLoginReason::NoRefreshToken
+/// [`NeedsLoginReason::RefreshTokenExpired`]: frameio_auth_core::NeedsLoginReason::RefreshTokenExpired
 ///
 /// ```
 /// use frameio_auth_core::ClientSecret;
@@ -152,23 +158,28 @@ impl V2OAuthApp {
         .build()
     }
 
-    /// Checks the redirect URL (its `state`, or the `error` it carries) and exchanges the code.
+    /// Checks that `pending` was started by this app, checks the redirect URL (its `state`, or
+    /// the `error` it carries) and exchanges the code.
     pub async fn finish(
         &self,
         pending: &PendingAuthorization,
         callback: &Url,
     ) -> Result<TokenSet, AuthError> {
+        pending.check_issued_for(&self.client_id, &self.redirect_uri)?;
         let code = pending.verify_callback(callback)?;
         self.exchange(pending, code).await
     }
 
     /// Exchanges an authorization code already checked against `pending` (for example by a
-    /// [`LoopbackReceiver`]; see [`login_with_loopback`](Self::login_with_loopback)).
+    /// [`LoopbackReceiver`]; see [`login_with_loopback`](Self::login_with_loopback)). A
+    /// `pending` started by another app (client id or redirect URI) is refused with a
+    /// configuration error, before any request.
     pub async fn exchange(
         &self,
         pending: &PendingAuthorization,
         code: AuthorizationCode,
     ) -> Result<TokenSet, AuthError> {
+        pending.check_issued_for(&self.client_id, &self.redirect_uri)?;
         let tokens = self.token.request_token(&pending.token_grant(code)).await?;
         tracing::debug!(
             refresh_token = tokens.refresh_token().is_some(),
@@ -191,40 +202,33 @@ impl V2OAuthApp {
         receiver: LoopbackReceiver,
         show_url: impl FnOnce(&Url),
     ) -> Result<TokenSet, LoginError> {
-        receiver.check_redirect_uri(&self.redirect_uri)?;
-        let (url, pending) = self.begin()?;
-        show_url(&url);
-        let code = receiver.wait_for_code(&pending).await?;
-        Ok(self.exchange(&pending, code).await?)
+        user_login::login_with_loopback(
+            receiver,
+            &self.redirect_uri,
+            || self.begin(),
+            show_url,
+            |error| error,
+            |pending, code| async move { self.exchange(&pending, code).await },
+        )
+        .await
     }
 
-    /// Refreshes `current` with `grant_type=refresh_token` (repeating the scopes). Keeps the
-    /// old refresh token when the response carries none.
+    /// Refreshes `current` with `grant_type=refresh_token` (repeating the scopes), with the
+    /// rules of the oauth crate's [`Refresh`]. Keeps the old refresh token when the response
+    /// carries none.
     ///
     /// Without a refresh token (no `offline`): returns `current` unchanged while its access
     /// token is still valid, and [`AuthError::NeedsLogin`] with
-    /// [`NeedsLoginReason::NoRefreshToken`] once it has expired.
+    /// [`NeedsLoginReason::NoRefreshToken`] once it has expired. A refresh token known to have
+    /// expired: [`NeedsLoginReason::RefreshTokenExpired`], without a request.
+    ///
+    /// [`NeedsLoginReason::NoRefreshToken`]: frameio_auth_core::NeedsLoginReason::NoRefreshToken
+    /// [`NeedsLoginReason::RefreshTokenExpired`]: frameio_auth_core::NeedsLoginReason::RefreshTokenExpired
     pub async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, AuthError> {
-        let Some(refresh_token) = current.refresh_token() else {
-            if !current.is_expired(self.clock.now()) {
-                return Ok(current.clone());
-            }
-            return Err(AuthError::NeedsLogin {
-                reason: NeedsLoginReason::NoRefreshToken,
-                debug_id: None,
-            });
-        };
-        let grant = Grant::refresh_token_with_scopes(
-            refresh_token.clone(),
-            &self.core_scopes,
-            ScopeFormat::SpaceSeparated,
-        );
-        let tokens = self.token.request_token(&grant).await?;
-        let rotated = tokens.refresh_token().is_some();
-        tracing::debug!(rotated, "Frame.io V2 tokens refreshed");
-        Ok(tokens
-            .inherit_refresh_token(current)
-            .with_requested_scopes_if_absent(&self.core_scopes))
+        Refresh::new(&self.token, &self.core_scopes)
+            .repeat_scopes(ScopeFormat::SpaceSeparated)
+            .run(current, self.clock.now())
+            .await
     }
 }
 
@@ -245,16 +249,11 @@ impl fmt::Debug for V2OAuthApp {
 impl frameio_auth_core::TokenSource for V2OAuthApp {
     /// Refreshes `current` (see [`V2OAuthApp::refresh`]). With no current set there is nothing
     /// to refresh: [`NeedsLoginReason::NoStoredLogin`].
+    ///
+    /// [`NeedsLoginReason::NoStoredLogin`]: frameio_auth_core::NeedsLoginReason::NoStoredLogin
     async fn fetch<'a>(&self, current: Option<&'a TokenSet>) -> Result<TokenSet, AuthError> {
-        match current {
-            Some(current) => self.refresh(current).await,
-            None => Err(AuthError::NeedsLogin {
-                reason: NeedsLoginReason::NoStoredLogin {
-                    key: self.key.clone(),
-                },
-                debug_id: None,
-            }),
-        }
+        self.refresh(user_login::require_stored_login(current, &self.key)?)
+            .await
     }
 
     fn key(&self) -> TokenKey {
@@ -458,6 +457,80 @@ mod tests {
             frameio_auth_core::TokenSource::key(&app).provider(),
             "frameio-v2"
         );
+    }
+
+    /// An app whose token endpoint refuses connections: a request would be a transient error.
+    fn unreachable_app(redirect_uri: &str, clock: frameio_auth_core::ManualClock) -> V2OAuthApp {
+        V2OAuthApp::builder("cid", redirect_uri)
+            .scopes([V2Scope::AccountRead, V2Scope::Offline])
+            .oauth_base_url("http://127.0.0.1:1")
+            .clock(clock)
+            .retry_policy(RetryPolicy::no_retries())
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_refresh_token_known_expired_needs_login_without_a_request() {
+        use frameio_auth_core::{
+            AccessToken, Lifetime, NeedsLoginReason, RefreshToken, Timestamp, TokenSource as _,
+        };
+        let now = Timestamp::from_unix_secs(1_700_000_000);
+        let app = unreachable_app(
+            "http://127.0.0.1:9/callback",
+            frameio_auth_core::ManualClock::new(now),
+        );
+        let current = TokenSet::new(
+            AccessToken::new("at"),
+            Timestamp::from_unix_secs(1_600_000_000),
+            Lifetime::ExpiresIn(std::time::Duration::from_secs(3600)),
+        )
+        .with_refresh_token(
+            RefreshToken::new("rt"),
+            Some(Timestamp::from_unix_secs(1_650_000_000)),
+        );
+        for err in [
+            app.refresh(&current).await.unwrap_err(),
+            app.fetch(Some(&current)).await.unwrap_err(),
+        ] {
+            assert!(
+                matches!(
+                    err,
+                    AuthError::NeedsLogin {
+                        reason: NeedsLoginReason::RefreshTokenExpired,
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pending_authorization_of_another_app_is_refused_before_the_exchange() {
+        use frameio_auth_core::{ErrorKind, Timestamp};
+        let clock = frameio_auth_core::ManualClock::new(Timestamp::from_unix_secs(1_700_000_000));
+        let ours = unreachable_app("http://127.0.0.1:9/callback", clock.clone());
+        let theirs = unreachable_app("http://127.0.0.1:9/other", clock);
+        let (_url, pending) = theirs.begin().unwrap();
+        let err = ours
+            .exchange(&pending, AuthorizationCode::new("code"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
+        let callback = Url::parse(&format!(
+            "http://127.0.0.1:9/other?code=code&state={}",
+            pending.state().expose_secret()
+        ))
+        .unwrap();
+        let err = ours.finish(&pending, &callback).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
+        // Its own app still takes it (and fails only at the unreachable endpoint).
+        let err = theirs
+            .exchange(&pending, AuthorizationCode::new("code"))
+            .await
+            .unwrap_err();
+        assert_ne!(err.kind(), ErrorKind::Configuration, "{err}");
     }
 
     #[test]

@@ -420,3 +420,22 @@ async fn loopback_login_refuses_a_receiver_at_another_redirect_uri() {
         "{err:?}"
     );
 }
+
+#[test]
+fn builder_debug_hides_the_client_secret() {
+    let secret = "LEAKCHECK-v2-builder-secret-0123456789";
+    let builder = frameio_auth_v2::V2OAuthApp::builder("builder-client", support::REDIRECT_URI)
+        .client_secret(frameio_auth_core::ClientSecret::new(secret))
+        .scopes([V2Scope::AccountRead, V2Scope::Offline]);
+    for text in [format!("{builder:?}"), format!("{builder:#?}")] {
+        assert!(!text.contains(secret), "the secret reached Debug: {text}");
+        assert!(
+            text.contains("builder-client") && text.contains("client_secret"),
+            "{text}"
+        );
+    }
+    let app = builder.build().unwrap();
+    for text in [format!("{app:?}"), format!("{app:#?}")] {
+        assert!(!text.contains(secret), "the secret reached Debug: {text}");
+    }
+}

@@ -11,6 +11,7 @@ pub(crate) mod oauth;
 pub(crate) use fault::FaultPlan;
 pub use fault::{Fault, Schedule, Times};
 
+use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
@@ -145,7 +146,11 @@ impl Req {
 }
 
 /// One request as a fake received it, for assertions in tests.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Its `Debug` shows the method, path, query keys, header names and form keys, with the values
+/// of credential headers and secret-bearing form fields redacted, and only the body's length:
+/// a failed assertion that prints a request prints no secret.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct RecordedRequest {
     /// `GET`, `POST`, ...
     pub method: String,
@@ -179,6 +184,71 @@ impl RecordedRequest {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Header names whose values `RecordedRequest`'s `Debug` hides.
+const SECRET_HEADERS: [&str; 2] = ["authorization", "cookie"];
+/// Form fields whose values `RecordedRequest`'s `Debug` hides.
+const SECRET_FIELDS: [&str; 8] = [
+    "client_secret",
+    "code",
+    "code_verifier",
+    "refresh_token",
+    "token",
+    "password",
+    "access_token",
+    "id_token",
+];
+
+/// `name: value` pairs for `Debug`, with the values of `hidden` names redacted.
+struct Redacted<'a> {
+    pairs: &'a [(String, String)],
+    hidden: &'a [&'a str],
+}
+
+impl fmt::Debug for Redacted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut map = f.debug_map();
+        for (name, value) in self.pairs {
+            if self.hidden.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+                map.entry(name, &format_args!("[redacted]"));
+            } else {
+                map.entry(name, value);
+            }
+        }
+        map.finish()
+    }
+}
+
+/// The names of `pairs`, in order.
+fn keys(pairs: &[(String, String)]) -> Vec<&str> {
+    pairs.iter().map(|(k, _)| k.as_str()).collect()
+}
+
+impl fmt::Debug for RecordedRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Query values can carry codes and states: show their names only.
+        f.debug_struct("RecordedRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query_keys", &keys(&self.query))
+            .field(
+                "headers",
+                &Redacted {
+                    pairs: &self.headers,
+                    hidden: &SECRET_HEADERS,
+                },
+            )
+            .field(
+                "form",
+                &Redacted {
+                    pairs: &self.form,
+                    hidden: &SECRET_FIELDS,
+                },
+            )
+            .field("body_len", &self.body.len())
+            .finish()
     }
 }
 
@@ -600,5 +670,66 @@ fn status_fault(status: StatusCode, json_body: bool, error: ErrorBody) -> FakeRe
         )
     } else {
         empty_response(status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn recorded_request_debug_hides_secrets() {
+        let request = RecordedRequest {
+            method: "POST".to_owned(),
+            path: "/ims/token/v3".to_owned(),
+            query: pairs(&[("state", "LEAK-query-state"), ("code", "LEAK-query-code")]),
+            headers: pairs(&[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("Authorization", "Basic LEAK-basic-credentials"),
+                ("cookie", "session=LEAK-cookie"),
+            ]),
+            form: pairs(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", "visible-client-id"),
+                ("client_secret", "LEAK-client-secret"),
+                ("code", "LEAK-code"),
+                ("code_verifier", "LEAK-verifier"),
+                ("refresh_token", "LEAK-refresh"),
+                ("token", "LEAK-token"),
+                ("password", "LEAK-password"),
+                ("access_token", "LEAK-access"),
+                ("id_token", "LEAK-id"),
+            ]),
+            body: "client_secret=LEAK-body-secret".to_owned(),
+        };
+        for text in [format!("{request:?}"), format!("{request:#?}")] {
+            assert!(!text.contains("LEAK"), "a secret in Debug: {text}");
+            for shown in [
+                "POST",
+                "/ims/token/v3",
+                "state",
+                "authorization_code",
+                "visible-client-id",
+                "application/x-www-form-urlencoded",
+                "Authorization",
+                "client_secret",
+                "body_len",
+            ] {
+                assert!(text.contains(shown), "{shown} is shown: {text}");
+            }
+        }
+        // The accessors still see everything.
+        assert_eq!(request.form_value("code"), Some("LEAK-code"));
+        assert_eq!(
+            request.header("authorization"),
+            Some("Basic LEAK-basic-credentials")
+        );
     }
 }

@@ -296,3 +296,32 @@ impl FakeFrameioV2Config {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "LEAKCHECK-v2-app-secret";
+
+    #[test]
+    fn debug_hides_app_secrets() {
+        let app = FakeV2App::confidential("conf-id", SECRET, "http://127.0.0.1:*", "offline");
+        let public = FakeV2App::pkce("pkce-id", "http://127.0.0.1:*", "offline");
+        let config = FakeFrameioV2Config::with_demo_apps()
+            .app(app.clone())
+            .app(public.clone());
+        for text in [
+            format!("{app:?}"),
+            format!("{app:#?}"),
+            format!("{public:?}"),
+            format!("{config:?}"),
+            format!("{config:#?}"),
+        ] {
+            assert!(!text.contains(SECRET), "a secret in Debug: {text}");
+            assert!(!text.contains(demo::CONFIDENTIAL_SECRET), "{text}");
+        }
+        assert!(format!("{app:?}").contains("conf-id"));
+        assert!(format!("{app:?}").contains("[redacted]"));
+        assert!(format!("{config:?}").contains("pkce-id"));
+    }
+}
