@@ -1,6 +1,7 @@
 //! The `package` step: the publishing set-up is complete and every published crate packages.
 
-use std::path::Path;
+use std::fs;
+use std::path::{Path, PathBuf};
 
 use crate::ci::{Outcome, StepResult};
 use crate::cmd::Cmd;
@@ -20,6 +21,7 @@ pub(crate) enum Verify {
 /// dependency order (cargo resolves our unpublished versions through a local overlay).
 pub(crate) fn package(root: &Path, verify: Verify, offline: bool) -> Result<(), String> {
     let published = manifest::check_publish_policy(root)?;
+    forget_stale_unpacked_packages(root, &published)?;
     eprintln!(
         "publishing set-up ok for {} crates: {}",
         published.len(),
@@ -41,6 +43,53 @@ pub(crate) fn package(root: &Path, verify: Verify, offline: bool) -> Result<(), 
         cargo = cargo.args(["--offline"]);
     }
     cargo.run(root)
+}
+
+/// Removes cargo's unpacked copies of our own crates from earlier `cargo package` runs.
+///
+/// `cargo package` serves our not-yet-published crates to each other from a local registry in
+/// `target/package/tmp-registry` and unpacks them under `$CARGO_HOME/registry/src/-<hash>/`,
+/// where the hash comes from the registry's path. Cargo reuses an unpacked directory that is
+/// already there, so a second run from the same checkout path would build a dependent crate
+/// against the *previous* sources of our crates. Local registries are the `-<hash>` folders;
+/// crates.io's folder is never touched.
+fn forget_stale_unpacked_packages(
+    root: &Path,
+    published: &[manifest::Member],
+) -> Result<(), String> {
+    let Some(version) = manifest::string_field(
+        &manifest::read(&root.join("Cargo.toml"))?,
+        "workspace.package",
+        "version",
+    ) else {
+        return Ok(());
+    };
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    let Some(src) = cargo_home.map(|home| home.join("registry").join("src")) else {
+        return Ok(());
+    };
+    let Ok(registries) = fs::read_dir(&src) else {
+        return Ok(());
+    };
+    for registry in registries.flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for member in published {
+            let unpacked = registry.path().join(format!("{}-{version}", member.name));
+            if unpacked.is_dir() {
+                fs::remove_dir_all(&unpacked).map_err(|err| {
+                    format!(
+                        "cannot remove the stale unpacked copy {}: {err}",
+                        unpacked.display()
+                    )
+                })?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The CI step.
