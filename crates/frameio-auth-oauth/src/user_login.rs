@@ -176,21 +176,38 @@ pub async fn refresh_or_reuse(
 /// 4. `exchange`s the code (a failure is [`LoginError::Auth`]).
 ///
 /// ```no_run
-/// use frameio_auth_core::{AuthError, AuthorizationCode, TokenSet};
-/// use frameio_auth_oauth::url::Url;
+/// use frameio_auth_core::Scopes;
 /// use frameio_auth_oauth::user_login::login_with_loopback;
-/// use frameio_auth_oauth::{LoginError, LoopbackReceiver, PendingAuthorization};
+/// use frameio_auth_oauth::{
+///     AuthorizationRequest, ClientAuth, LoopbackReceiver, ScopeFormat, SecureUrl, TokenClient,
+/// };
 ///
-/// # fn begin() -> Result<(Url, PendingAuthorization), AuthError> { todo!() }
-/// # async fn exchange(p: &PendingAuthorization, c: AuthorizationCode) -> Result<TokenSet, AuthError> { todo!() }
-/// # async fn run(receiver: LoopbackReceiver, redirect_uri: &str) -> Result<(), LoginError> {
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let receiver = LoopbackReceiver::builder().bind().await?;
+/// let redirect_uri = receiver.redirect_uri().to_owned();
+/// let token_client = TokenClient::builder(
+///     SecureUrl::parse("https://auth.example.com/token")?,
+///     ClientAuth::public("my-client"),
+/// )
+/// .build()?;
+/// let request = AuthorizationRequest::new(
+///     SecureUrl::parse("https://auth.example.com/authorize")?,
+///     "my-client",
+///     redirect_uri.clone(),
+/// )
+/// .scopes(&Scopes::parse("openid offline_access")?, ScopeFormat::SpaceSeparated);
+///
 /// let tokens = login_with_loopback(
 ///     receiver,
-///     redirect_uri,
-///     begin,
+///     &redirect_uri,
+///     || request.build(),
 ///     |url| println!("Open {url} to sign in"),
 ///     |error| error,
-///     |pending, code| async move { exchange(&pending, code).await },
+///     |pending, code| {
+///         let grant = pending.token_grant(code);
+///         let client = &token_client;
+///         async move { client.request_token(&grant).await }
+///     },
 /// )
 /// .await?;
 /// # let _ = tokens;
