@@ -1,18 +1,21 @@
-//! End to end, without a network: an IMS login response is parsed, kept in a `MemoryStore`,
-//! and refreshed by two concurrent "processes" that follow the refresh algorithm of DESIGN.md
-//! (lock, re-load, refresh only if still needed, save, release) — exactly one refresh happens,
-//! and the rotated refresh token is what ends up stored.
+//! End to end, without a network: an IMS login response is parsed, imported into a
+//! `MemoryStore` through a `TokenManager`, and refreshed by two concurrent "processes" (two
+//! managers, each with its own cache, over the one store). The managers follow the refresh
+//! algorithm of DESIGN.md (lock, re-load, refresh only if still needed, save, release):
+//! exactly one refresh happens, and the rotated refresh token is what ends up stored.
 
 // Test code may unwrap (clippy.toml); these helpers run only inside tests.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use async_trait::async_trait;
+use frameio_auth::{ProviderLogout, TokenManager};
 use frameio_auth_core::{
-    RefreshDecision, RefreshPolicy, Scopes, TokenKey, TokenSet, TokenStore, TokenType,
-    parse_token_response,
+    AuthError, RefreshDecision, RefreshPolicy, Revocation, Scopes, TokenKey, TokenSet, TokenSource,
+    TokenStore, TokenType, parse_token_response,
 };
 use frameio_auth_store_memory::MemoryStore;
 use frameio_auth_testkit::{Clock, ManualClock, Timestamp};
@@ -56,37 +59,69 @@ fn key() -> TokenKey {
         .unwrap()
 }
 
-/// One process's refresh, as the future `TokenManager` does it: lock, re-load, refresh only if
-/// the stored set still needs it, save the rotated set before releasing the lock.
-async fn refresh_if_needed(
-    store: &dyn TokenStore,
-    key: &TokenKey,
+/// IMS's token endpoint for the refresh grant, seen from a process: it counts the token
+/// requests, records the refresh token each one was sent, and answers with a new access
+/// token and a rotated refresh token.
+struct ImsRefresh {
+    clock: ManualClock,
+    token_requests: AtomicUsize,
+    sent_refresh_tokens: Mutex<Vec<String>>,
+}
+
+impl ImsRefresh {
+    fn new(clock: &ManualClock) -> Arc<Self> {
+        Arc::new(Self {
+            clock: clock.clone(),
+            token_requests: AtomicUsize::new(0),
+            sent_refresh_tokens: Mutex::new(Vec::new()),
+        })
+    }
+}
+
+/// One process's source: what `frameio_auth_ims::WebApp` does, over the shared endpoint.
+struct Process(Arc<ImsRefresh>);
+
+#[async_trait]
+impl TokenSource for Process {
+    async fn fetch<'a>(&self, current: Option<&'a TokenSet>) -> Result<TokenSet, AuthError> {
+        let ims = &self.0;
+        let current = current.expect("a stored login");
+        let now = ims.clock.now();
+        assert!(current.can_refresh(now), "a refresh token is needed");
+        let refresh = current.refresh_token().unwrap().expose_secret().to_owned();
+        ims.sent_refresh_tokens.lock().unwrap().push(refresh);
+        let n = ims.token_requests.fetch_add(1, Ordering::SeqCst) + 1;
+        // The token request is in flight: give the other process every chance to barge in.
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        Ok(parse_token_response(refresh_response(n).as_bytes(), now)?
+            .with_requested_scopes_if_absent(current.scopes())
+            .inherit_refresh_token(current))
+    }
+
+    fn key(&self) -> TokenKey {
+        key()
+    }
+
+    async fn revoke<'a>(&self, _tokens: &'a TokenSet) -> Result<Revocation, AuthError> {
+        Ok(Revocation::Revoked)
+    }
+}
+
+/// A process's manager of the login in `store`: no jitter, time from `clock`.
+fn manager(
+    ims: &Arc<ImsRefresh>,
+    store: &Arc<dyn TokenStore>,
     policy: RefreshPolicy,
     clock: &ManualClock,
-    token_requests: &AtomicUsize,
-) -> TokenSet {
-    let guard = store.lock(key).await.unwrap();
-    let current = store.load(key).await.unwrap().expect("a stored login");
-    if policy.decide(&current, clock.now()) == RefreshDecision::Fresh {
-        // Another process refreshed while we waited for the lock.
-        return current;
-    }
-    assert!(
-        current.can_refresh(clock.now()),
-        "a refresh token is needed"
-    );
-    let n = token_requests.fetch_add(1, Ordering::SeqCst) + 1;
-    // The token request is in flight: give the other process every chance to barge in.
-    for _ in 0..10 {
-        tokio::task::yield_now().await;
-    }
-    let refreshed = parse_token_response(refresh_response(n).as_bytes(), clock.now())
-        .unwrap()
-        .with_requested_scopes_if_absent(current.scopes())
-        .inherit_refresh_token(&current);
-    store.save(key, &refreshed).await.unwrap();
-    drop(guard);
-    refreshed
+) -> TokenManager {
+    TokenManager::builder(Process(Arc::clone(ims)))
+        .shared_store(Arc::clone(store))
+        .refresh_policy(policy)
+        .clock(clock.clone())
+        .sleeper(clock.paused_sleeper())
+        .build()
 }
 
 /// Step 1: the login response, parsed as received now.
@@ -116,15 +151,12 @@ fn login(clock: &ManualClock) -> TokenSet {
     login
 }
 
-/// Steps 2 and 3: keep the login under the lock, check what is stored and its stored form.
-async fn keep(store: &MemoryStore, key: &TokenKey, login: &TokenSet) {
-    // Under the lock, as a login would.
-    {
-        let guard = store.lock(key).await.unwrap();
-        assert_eq!(guard.key(), key);
-        assert_eq!(store.load(key).await.unwrap(), None);
-        store.save(key, login).await.unwrap();
-    }
+/// Steps 2 and 3: a manager makes it the login (saved under the store's lock); check what is
+/// stored and its stored form.
+async fn keep(store: &MemoryStore, manager: &TokenManager, key: &TokenKey, login: &TokenSet) {
+    assert_eq!(store.load(key).await.unwrap(), None);
+    manager.import(login.clone()).await.unwrap();
+    assert_eq!(manager.export().await.unwrap().as_ref(), Some(login));
     let stored = store.load(key).await.unwrap().unwrap();
     assert_eq!(&stored, login);
     assert_eq!(store.keys().await.unwrap(), vec![key.clone()]);
@@ -172,25 +204,20 @@ fn decide_over_life(policy: RefreshPolicy, clock: &ManualClock, stored: &TokenSe
 /// Step 5: two processes notice at once; the lock and the re-load make it one token request.
 /// Returns the set both ended up with.
 async fn refresh_from_two_processes(
+    ims: &Arc<ImsRefresh>,
     store: &Arc<dyn TokenStore>,
-    key: &TokenKey,
     policy: RefreshPolicy,
     clock: &ManualClock,
 ) -> TokenSet {
-    let token_requests = Arc::new(AtomicUsize::new(0));
     let start = Arc::new(Barrier::new(2));
     let processes: Vec<_> = (0..2)
         .map(|_| {
-            let (store, key, clock, requests, start) = (
-                Arc::clone(store),
-                key.clone(),
-                clock.clone(),
-                Arc::clone(&token_requests),
-                Arc::clone(&start),
-            );
+            let manager = manager(ims, store, policy, clock);
+            let start = Arc::clone(&start);
             tokio::spawn(async move {
                 start.wait().await;
-                refresh_if_needed(&*store, &key, policy, &clock, &requests).await
+                manager.access_token().await.unwrap();
+                manager.export().await.unwrap().unwrap()
             })
         })
         .collect();
@@ -204,9 +231,14 @@ async fn refresh_from_two_processes(
         );
     }
     assert_eq!(
-        token_requests.load(Ordering::SeqCst),
+        ims.token_requests.load(Ordering::SeqCst),
         1,
         "exactly one token request"
+    );
+    assert_eq!(
+        *ims.sent_refresh_tokens.lock().unwrap(),
+        [LOGIN_REFRESH],
+        "the one request sent the login's refresh token"
     );
     assert_eq!(
         results[0], results[1],
@@ -220,14 +252,17 @@ async fn refresh_from_two_processes(
 async fn ims_login_is_stored_and_refreshed_exactly_once() {
     let clock = ManualClock::new(Timestamp::from_unix_secs(1_700_000_000));
     let policy = RefreshPolicy::default().without_jitter();
-    let store = MemoryStore::new();
+    let memory = Arc::new(MemoryStore::new());
+    let store: Arc<dyn TokenStore> = Arc::<MemoryStore>::clone(&memory);
+    let ims = ImsRefresh::new(&clock);
     let key = key();
 
     let login = login(&clock);
-    keep(&store, &key, &login).await;
+    let first = manager(&ims, &store, policy, &clock);
+    keep(&memory, &first, &key, &login).await;
+    drop(first);
     decide_over_life(policy, &clock, &login);
-    let store: Arc<dyn TokenStore> = Arc::new(store);
-    let refreshed_by_both = refresh_from_two_processes(&store, &key, policy, &clock).await;
+    let refreshed_by_both = refresh_from_two_processes(&ims, &store, policy, &clock).await;
 
     // What is stored now: the new access token and the rotated refresh token, nothing old.
     let refreshed = store.load(&key).await.unwrap().unwrap();
@@ -260,7 +295,17 @@ async fn ims_login_is_stored_and_refreshed_exactly_once() {
     assert_eq!(TokenSet::from_stored_json(&bytes).unwrap(), refreshed);
 
     // Sign out.
-    store.delete(&key).await.unwrap();
+    let report = manager(&ims, &store, policy, &clock).logout().await;
+    assert!(report.is_complete(), "{report:?}");
+    assert!(matches!(
+        report.provider,
+        ProviderLogout::Done(Revocation::Revoked)
+    ));
     assert_eq!(store.load(&key).await.unwrap(), None);
     assert!(store.keys().await.unwrap().is_empty());
+    assert_eq!(
+        ims.token_requests.load(Ordering::SeqCst),
+        1,
+        "nothing refreshed on the way"
+    );
 }

@@ -140,6 +140,25 @@ fn run_step(step: Step, root: &Path) -> StepResult {
                 .run(root)?;
             Ok(Outcome::default())
         }
+        Step::Features => {
+            if !Cmd::cargo().args(["hack", "--version"]).probe(root) {
+                return Err(
+                    "cargo-hack is missing: cargo install --locked cargo-hack@0.6.46 (.ci/run does)"
+                        .to_owned(),
+                );
+            }
+            Cmd::cargo()
+                .args([
+                    "hack",
+                    "check",
+                    "--each-feature",
+                    "--no-dev-deps",
+                    "-p",
+                    "frameio-auth",
+                ])
+                .run(root)?;
+            Ok(Outcome::default())
+        }
         Step::Deny => deny::run(root),
         Step::Package => package::run(root),
         Step::Semver => semver::run(root),

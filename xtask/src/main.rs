@@ -5,6 +5,10 @@
 //! cuts a release locally (see [`release`]); `cargo xtask --help` lists both. The alias lives in `.cargo/config.toml`; `.ci/run` installs the external tools
 //! the steps need and then calls `cargo xtask ci`.
 //!
+//! Its own tests include the tidy tests (`src/tidy.rs`): repository policy (layering, the
+//! README's crate table, crate docs, no printed secrets) checked as ordinary tests, so the
+//! `test` step enforces it.
+//!
 //! The crate is std only on purpose: it must compile in seconds on a fresh CI machine and
 //! must not add anything to the dependency graph that cargo-deny has to vet.
 
@@ -21,6 +25,9 @@ mod package;
 mod release;
 mod semver;
 mod step;
+// Repository policy as tests; nothing in it runs outside `cargo test`.
+#[cfg(test)]
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

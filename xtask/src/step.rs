@@ -14,6 +14,8 @@ pub(crate) enum Step {
     Test,
     /// `rustdoc` with warnings denied.
     Doc,
+    /// Each feature of the facade builds alone (cargo-hack).
+    Features,
     /// cargo-deny: bans, licences, sources and (offline) advisories.
     Deny,
     /// The publish policy holds and every published crate packages.
@@ -37,11 +39,12 @@ pub(crate) struct StepInfo {
 
 impl Step {
     /// Every step, in the canonical order.
-    pub(crate) const ALL: [Step; 7] = [
+    pub(crate) const ALL: [Step; 8] = [
         Step::Fmt,
         Step::Clippy,
         Step::Test,
         Step::Doc,
+        Step::Features,
         Step::Deny,
         Step::Package,
         Step::Semver,
@@ -71,7 +74,8 @@ impl Step {
                 ],
                 notes: &[
                     "without cargo-nextest: `cargo test --workspace --all-features` instead of both",
-                    "(it runs the doc tests itself)",
+                    "(it runs the doc tests itself);",
+                    "xtask's own tests include the tidy tests: repository policy (xtask/src/tidy.rs)",
                 ],
             },
             Step::Doc => StepInfo {
@@ -81,6 +85,15 @@ impl Step {
                     "RUSTDOCFLAGS=\"-D warnings\" cargo doc --workspace --no-deps --all-features",
                 ],
                 notes: &[],
+            },
+            Step::Features => StepInfo {
+                name: "features",
+                about: "the facade builds with each feature alone, with none, and with all",
+                commands: &["cargo hack check --each-feature --no-dev-deps -p frameio-auth"],
+                notes: &[
+                    "--each-feature also checks no features and all features;",
+                    "fails if cargo-hack is missing: cargo install --locked cargo-hack@0.6.46",
+                ],
             },
             Step::Deny => StepInfo {
                 name: "deny",

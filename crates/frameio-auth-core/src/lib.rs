@@ -39,6 +39,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod clock;
+mod deadline;
 mod error;
 mod key;
 mod oauth;
@@ -53,7 +54,8 @@ mod stored;
 mod time;
 mod token_set;
 
-pub use clock::{Clock, ManualClock, Sleeper, SystemClock};
+pub use clock::{Clock, ManualClock, PausedSleeper, Sleeper, SystemClock};
+pub use deadline::Deadline;
 pub use error::{AuthError, ConfigError, ErrorKind, NeedsLoginReason, ProtocolError, StoreError};
 pub use key::{KeyError, TokenKey, TokenKeyBuilder};
 pub use oauth::{
@@ -68,7 +70,7 @@ pub use secret::{
     AccessToken, AuthorizationCode, ClientSecret, CsrfState, DeveloperToken, Fingerprint, IdToken,
     PkceVerifier, RefreshToken,
 };
-pub use source::TokenSource;
+pub use source::{Revocation, TokenSource};
 pub use store::{StoreLock, TokenStore};
 pub use stored::{FORMAT_NAME, FORMAT_VERSION, FormatError};
 pub use time::Timestamp;

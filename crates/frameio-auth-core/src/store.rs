@@ -47,3 +47,27 @@ pub trait TokenStore: Send + Sync {
     /// Takes the exclusive refresh section for `key`, waiting for it if needed.
     async fn lock(&self, key: &TokenKey) -> Result<Box<dyn StoreLock>, StoreError>;
 }
+
+/// A shared store is a store: one store behind many managers, or kept by the caller too.
+#[async_trait]
+impl<T: TokenStore + ?Sized> TokenStore for std::sync::Arc<T> {
+    async fn load(&self, key: &TokenKey) -> Result<Option<TokenSet>, StoreError> {
+        (**self).load(key).await
+    }
+
+    async fn save(&self, key: &TokenKey, tokens: &TokenSet) -> Result<(), StoreError> {
+        (**self).save(key, tokens).await
+    }
+
+    async fn delete(&self, key: &TokenKey) -> Result<(), StoreError> {
+        (**self).delete(key).await
+    }
+
+    async fn keys(&self) -> Result<Vec<TokenKey>, StoreError> {
+        (**self).keys().await
+    }
+
+    async fn lock(&self, key: &TokenKey) -> Result<Box<dyn StoreLock>, StoreError> {
+        (**self).lock(key).await
+    }
+}

@@ -28,7 +28,9 @@ pub async fn run(
         s2s.environment().base_url(),
         s2s.scopes()
     )?;
-    let tokens = s2s.access_token().await?;
+    // One token request; an application asks a `TokenManager` (crate `frameio-auth`) over
+    // this source, which reuses the token.
+    let tokens = s2s.request_new_token().await?;
     writeln!(
         out,
         "access token {:?}, expires at {:?} (unix ms); use it as `Authorization: Bearer ...`",

@@ -1,4 +1,9 @@
-//! OAuth Server-to-Server: get a token with `client_credentials`, reuse it, validate it.
+//! OAuth Server-to-Server: get a token with `client_credentials`, validate it, revoke it.
+//!
+//! `ServerToServer` fetches and never caches: each call below is a token request. An
+//! application asks a `TokenManager` (crate `frameio-auth`) over it instead, which reuses the
+//! token until shortly before it expires (Adobe throttles integrations that mint a token per
+//! call).
 //!
 //! ```sh
 //! IMS_CLIENT_ID=... IMS_CLIENT_SECRET=... IMS_SCOPES=openid,AdobeID,frame.s2s.all IMS_ENV=prod \
@@ -14,6 +19,7 @@
 use std::error::Error;
 use std::io::Write;
 
+use frameio_auth_core::{Revocation, TokenSource as _};
 use frameio_auth_ims::{AccessTokenClaims, presets};
 
 /// Runs the example with variables from `vars`, writing to `out`.
@@ -24,7 +30,7 @@ pub async fn run(
     let s2s = presets::from_lookup(vars)?.build()?;
     writeln!(out, "IMS: {}", s2s.environment().base_url())?;
 
-    let tokens = s2s.access_token().await?;
+    let tokens = s2s.request_new_token().await?;
     writeln!(
         out,
         "access token {:?}, expires at {:?} (unix ms)",
@@ -41,11 +47,11 @@ pub async fn run(
             claims.scope.unwrap_or_default()
         )?;
     }
-    // Adobe throttles integrations that mint a token per call: the second call reuses it.
-    let again = s2s.access_token().await?;
-    writeln!(out, "reused the cached token: {}", again == tokens)?;
     let validation = s2s.validate(tokens.access_token()).await?;
     writeln!(out, "IMS says the token is valid: {}", validation.valid)?;
+    // What a logout does: end the token at IMS, then forget it.
+    let revoked = s2s.revoke(&tokens).await? == Revocation::Revoked;
+    writeln!(out, "revoked at IMS: {revoked}")?;
     Ok(())
 }
 

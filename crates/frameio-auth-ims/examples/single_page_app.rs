@@ -21,6 +21,7 @@ use std::io::Write;
 use frameio_auth_core::Scopes;
 use frameio_auth_ims::{SinglePageApp, presets};
 use frameio_auth_oauth::LoopbackReceiver;
+use frameio_auth_oauth::user_login::ShowUrl;
 
 /// Runs the example with variables from `vars`, writing to `out`.
 pub async fn run(
@@ -40,21 +41,31 @@ pub async fn run(
     let port = vars("IMS_REDIRECT_PORT").map_or(Ok(0), |p| p.parse::<u16>())?;
     let env = presets::environment_from(&vars, false)?;
 
+    // HTTPS (IMS requires it even on localhost), with a certificate made for this run.
     let receiver = LoopbackReceiver::builder()
         .https()
         .port(port)
         .bind()
-        .await?;
+        .await?
+        .into_receiver();
     let web = SinglePageApp::builder(env, client_id, receiver.redirect_uri())
         .scopes(scopes)
         .build()?;
-    let tokens = web
-        .login_with_loopback(receiver, |url| {
+    // The login shows the URL through a channel, so it can be printed to `out` (borrowed
+    // here) while the login waits for the redirect.
+    let (shown, url) = tokio::sync::oneshot::channel();
+    let show = ShowUrl::new(move |url| {
+        let _ = shown.send(url.clone());
+    });
+    let print = async {
+        if let Ok(url) = url.await {
             // A failed write shows up at the next one.
             let _ = writeln!(out, "Open this URL in your browser to sign in:\n{url}")
                 .and_then(|()| out.flush());
-        })
-        .await?;
+        }
+    };
+    let (tokens, ()) = tokio::join!(web.login_with_loopback(receiver, show), print);
+    let tokens = tokens?;
     writeln!(
         out,
         "signed in: access token {:?}, refresh token {}",

@@ -18,9 +18,10 @@
 use std::error::Error;
 use std::io::Write;
 
-use frameio_auth_core::{ClientSecret, Scopes};
+use frameio_auth_core::{ClientSecret, Scopes, TokenSource as _};
 use frameio_auth_ims::{WebApp, presets};
 use frameio_auth_oauth::LoopbackReceiver;
+use frameio_auth_oauth::user_login::ShowUrl;
 
 /// Runs the example with variables from `vars`, writing to `out`.
 pub async fn run(
@@ -41,21 +42,31 @@ pub async fn run(
     let port = vars("IMS_REDIRECT_PORT").map_or(Ok(0), |p| p.parse::<u16>())?;
     let env = presets::environment_from(&vars, false)?;
 
+    // HTTPS (IMS requires it even on localhost), with a certificate made for this run.
     let receiver = LoopbackReceiver::builder()
         .https()
         .port(port)
         .bind()
-        .await?;
+        .await?
+        .into_receiver();
     let web = WebApp::builder(env, client_id, secret, receiver.redirect_uri())
         .scopes(scopes)
         .build()?;
-    let tokens = web
-        .login_with_loopback(receiver, |url| {
+    // The login shows the URL through a channel, so it can be printed to `out` (borrowed
+    // here) while the login waits for the redirect.
+    let (shown, url) = tokio::sync::oneshot::channel();
+    let show = ShowUrl::new(move |url| {
+        let _ = shown.send(url.clone());
+    });
+    let print = async {
+        if let Ok(url) = url.await {
             // A failed write shows up at the next one.
             let _ = writeln!(out, "Open this URL in your browser to sign in:\n{url}")
                 .and_then(|()| out.flush());
-        })
-        .await?;
+        }
+    };
+    let (tokens, ()) = tokio::join!(web.login_with_loopback(receiver, show), print);
+    let tokens = tokens?;
     writeln!(
         out,
         "signed in: access token {:?}, refresh token {}",
@@ -79,6 +90,7 @@ pub async fn run(
         me.name.unwrap_or_default(),
         me.email.unwrap_or_default()
     )?;
+    // A logout: revoke the login at IMS (its refresh token ends the grant).
     web.revoke(&tokens).await?;
     writeln!(out, "revoked: signed out")?;
     Ok(())

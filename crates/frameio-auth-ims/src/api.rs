@@ -2,11 +2,11 @@
 //! profile, organizations. Shared by every credential kind.
 
 use frameio_auth_core::{AccessToken, AuthError, ClientSecret, ConfigError};
-use frameio_auth_oauth::{ClientAuth, EndpointClient, SecureUrl};
+use frameio_auth_oauth::{ClientAuth, EndpointClient, SecureUrl, TransportSettings};
 
+use crate::ImsEnvironment;
 use crate::environment::paths;
 use crate::responses::{ImsTokenType, Organization, Profile, TokenValidation, UserInfo};
-use crate::{ImsEnvironment, Transport};
 
 /// The header aio-lib-ims sends the client id in on `invalidate_token`.
 const CLIENT_ID_HEADER: &str = "X-IMS-ClientId";
@@ -32,7 +32,7 @@ impl ImsApi {
         env: &ImsEnvironment,
         client_id: &str,
         secret: Option<&ClientSecret>,
-        transport: &Transport,
+        transport: &TransportSettings,
     ) -> Result<Self, ConfigError> {
         let revoke_auth = match secret {
             Some(secret) => ClientAuth::basic(client_id, secret.clone()),
@@ -40,7 +40,9 @@ impl ImsApi {
         };
         Ok(Self {
             client_id: client_id.to_owned(),
-            endpoints: transport.endpoint_client()?,
+            endpoints: EndpointClient::builder()
+                .transport(transport.clone())
+                .build()?,
             revoke_auth,
             revoke_url: env.endpoint(paths::REVOKE)?,
             invalidate_url: env.endpoint(paths::INVALIDATE)?,

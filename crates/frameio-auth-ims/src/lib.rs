@@ -11,8 +11,8 @@
 //! | OAuth Single Page App | [`SinglePageApp`] | authorization code + PKCE S256, public |
 //! | OAuth Native App | [`NativeApp`] | authorization code + PKCE S256, public, custom scheme or loopback |
 //!
-//! Each implements [`TokenSource`](frameio_auth_core::TokenSource) (S2S: a new token; user
-//! credentials: a refresh) with a [`TokenKey`](frameio_auth_core::TokenKey) (provider `ims`)
+//! Each implements [`TokenSource`] (S2S: a new token; user
+//! credentials: a refresh) with a [`TokenKey`] (provider `ims`)
 //! that separates environments, clients, profiles and scope sets. All of them can revoke,
 //! invalidate and validate tokens; user credentials also read `userinfo`, `profile` and
 //! `organizations`. [`presets`] holds the Frame.io V4 and Cloud Storage configurations and
@@ -50,20 +50,28 @@ mod errors;
 pub mod presets;
 mod responses;
 mod s2s;
-mod transport;
 mod user;
 
 pub use claims::{AccessTokenClaims, enrich_token_set};
 pub use environment::{ImsEnvironment, PRODUCTION_BASE_URL, STAGE_BASE_URL, paths};
 pub use errors::{INVALID_SCOPE_HINT, with_authorize_hint};
+/// The core types this crate's signatures use, so a user of this crate alone needs no second
+/// crate.
+pub use frameio_auth_core::{
+    AccessToken, AuthError, ClientSecret, ConfigError, ErrorKind, RefreshToken, Scopes, TokenKey,
+    TokenSet, TokenSource,
+};
+/// The transport settings and login helpers this crate's builders and methods take.
+pub use frameio_auth_oauth::{
+    LoginError, LoopbackReceiver, TransportSettings,
+    user_login::{ShowUrl, UserLogin},
+};
 pub use responses::{ImsTokenType, OrgRef, Organization, Profile, TokenValidation, UserInfo};
-pub use s2s::{DEFAULT_PROFILE, DEFAULT_REUSE_MARGIN, ServerToServer, ServerToServerBuilder};
+pub use s2s::{DEFAULT_PROFILE, ServerToServer, ServerToServerBuilder};
 pub use user::{
     CredentialKind, NativeApp, NativeAppKind, SinglePageApp, SinglePageAppKind, UserCredential,
     UserCredentialBuilder, WebApp, WebAppKind,
 };
 
-pub(crate) use transport::Transport;
-
-/// The provider name in every [`TokenKey`](frameio_auth_core::TokenKey) this crate makes.
+/// The provider name in every [`TokenKey`] this crate makes.
 pub const PROVIDER: &str = "ims";

@@ -104,8 +104,8 @@ pub fn cloud_storage_server_to_server() -> Result<ServerToServerBuilder, ConfigE
 pub fn cloud_storage_server_to_server_from(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<ServerToServerBuilder, ConfigError> {
-    let client_id = required(&lookup, CLOUD_STORAGE_CLIENT_ID)?;
-    let secret = required(&lookup, CLOUD_STORAGE_CLIENT_SECRET)?;
+    let client_id = required_var(&lookup, CLOUD_STORAGE_CLIENT_ID)?;
+    let secret = required_var(&lookup, CLOUD_STORAGE_CLIENT_SECRET)?;
     let env = environment_from(&lookup, false)?;
     Ok(
         ServerToServer::builder(env, client_id, ClientSecret::new(secret))
@@ -138,15 +138,15 @@ pub fn from_env() -> Result<ServerToServerBuilder, ConfigError> {
 pub fn from_lookup(
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<ServerToServerBuilder, ConfigError> {
-    let client_id = required(&lookup, IMS_CLIENT_ID)?;
-    let secret = required(&lookup, IMS_CLIENT_SECRET)?;
-    let scope_list = required(&lookup, IMS_SCOPES)?;
+    let client_id = required_var(&lookup, IMS_CLIENT_ID)?;
+    let secret = required_var(&lookup, IMS_CLIENT_SECRET)?;
+    let scope_list = required_var(&lookup, IMS_SCOPES)?;
     let scopes = Scopes::parse(&scope_list)
         .map_err(|e| ConfigError::new(format!("{IMS_SCOPES} is not a valid scope list: {e}")))?;
     let env = environment_from(&lookup, true)?;
     let mut builder =
         ServerToServer::builder(env, client_id, ClientSecret::new(secret)).scopes(scopes);
-    if let Some(second) = optional(&lookup, IMS_CLIENT_SECRET_2) {
+    if let Some(second) = optional_var(&lookup, IMS_CLIENT_SECRET_2) {
         builder = builder.second_client_secret(ClientSecret::new(second));
     }
     Ok(builder)
@@ -159,16 +159,16 @@ pub fn environment_from(
     env_required: bool,
 ) -> Result<ImsEnvironment, ConfigError> {
     let env = if env_required {
-        Some(required(lookup, IMS_ENV)?)
+        Some(required_var(lookup, IMS_ENV)?)
     } else {
-        optional(lookup, IMS_ENV)
+        optional_var(lookup, IMS_ENV)
     };
     let env = match env {
         Some(value) => ImsEnvironment::parse(&value)
             .map_err(|e| ConfigError::new(format!("{IMS_ENV}: {}", e.message())))?,
         None => ImsEnvironment::Production,
     };
-    match optional(lookup, IMS_BASE_URL) {
+    match optional_var(lookup, IMS_BASE_URL) {
         Some(base) => ImsEnvironment::custom(&base)
             .map_err(|e| ConfigError::new(format!("{IMS_BASE_URL}: {}", e.message()))),
         None => Ok(env),
@@ -180,7 +180,23 @@ pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-fn required(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Result<String, ConfigError> {
+/// The trimmed value of the variable `name`, or an error naming it when it is unset or empty.
+///
+/// ```
+/// use frameio_auth_ims::presets::required_var;
+///
+/// let vars = |name: &str| (name == "IMS_CLIENT_ID").then(|| " cid ".to_owned());
+/// assert_eq!(required_var(&vars, "IMS_CLIENT_ID")?, "cid");
+/// assert_eq!(
+///     required_var(&vars, "IMS_SCOPES").unwrap_err().to_string(),
+///     "invalid configuration: the environment variable IMS_SCOPES is not set"
+/// );
+/// # Ok::<(), frameio_auth_core::ConfigError>(())
+/// ```
+pub fn required_var(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &str,
+) -> Result<String, ConfigError> {
     match lookup(name) {
         None => Err(ConfigError::new(format!(
             "the environment variable {name} is not set"
@@ -192,7 +208,8 @@ fn required(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Stri
     }
 }
 
-fn optional(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+/// The trimmed value of the variable `name`; `None` when it is unset or empty.
+pub fn optional_var(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
     lookup(name)
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())

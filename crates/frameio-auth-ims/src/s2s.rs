@@ -1,24 +1,17 @@
 //! OAuth Server-to-Server credentials: `client_credentials`, one or two secrets.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use frameio_auth_core::{
-    AccessToken, AuthError, ClientSecret, ConfigError, ErrorKind, Scopes, TokenKey, TokenSet,
-    TokenSource,
+    AccessToken, AuthError, ClientSecret, ConfigError, ErrorKind, Revocation, Scopes, TokenKey,
+    TokenSet, TokenSource,
 };
-use frameio_auth_oauth::{ClientAuth, Grant, ScopeFormat, TokenClient};
-use tokio::sync::Mutex;
+use frameio_auth_oauth::{ClientAuth, Grant, ScopeFormat, TokenClient, TransportSettings};
 
 use crate::api::ImsApi;
 use crate::responses::{ImsTokenType, TokenValidation};
-use crate::transport::{Transport, transport_setters};
 use crate::{ImsEnvironment, PROVIDER, enrich_token_set};
-
-/// How long before expiry [`ServerToServer::access_token`] stops reusing its cached token:
-/// 5 minutes.
-pub const DEFAULT_REUSE_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// The profile used in [`TokenKey`]s unless another is set.
 pub const DEFAULT_PROFILE: &str = "default";
@@ -27,10 +20,13 @@ pub const DEFAULT_PROFILE: &str = "default";
 ///
 /// Tokens come from `client_credentials` on `/ims/token/v3`, with `client_id`,
 /// `client_secret` and the scopes **comma separated** in the body. There is no refresh token:
-/// a new token is requested when the old one runs out. Adobe throttles integrations that mint
-/// a token per API call, so cache it: [`access_token`](Self::access_token) reuses its token
-/// until [`DEFAULT_REUSE_MARGIN`] before expiry (one request at a time), and a
-/// `TokenManager` over this [`TokenSource`] does the same with persistence.
+/// a new token is requested when the old one runs out.
+///
+/// This type fetches; it never caches: every [`fetch`](TokenSource::fetch) and
+/// [`request_new_token`](Self::request_new_token) is one token request. Adobe throttles
+/// integrations that mint a token per API call, so put it behind the one token cache, the
+/// `TokenManager` of the `frameio-auth` crate, which reuses the token until shortly before it
+/// expires, shares one request between concurrent callers, and keeps it in a store.
 ///
 /// During secret rotation Adobe allows two secrets at once: with
 /// [`second_client_secret`](ServerToServerBuilder::second_client_secret), an `invalid_client`
@@ -49,7 +45,9 @@ pub const DEFAULT_PROFILE: &str = "default";
 /// )
 /// .scopes(Scopes::parse("openid,AdobeID,frame.s2s.all")?)
 /// .build()?;
-/// let tokens = s2s.access_token().await?;
+/// // One token request; in an application, ask a `TokenManager` (crate `frameio-auth`)
+/// // over this source instead, so the token is reused.
+/// let tokens = s2s.request_new_token().await?;
 /// # let _ = tokens;
 /// # Ok(()) }
 /// ```
@@ -83,11 +81,6 @@ pub struct ServerToServer {
     /// Index of the secret to try first (the one that last worked).
     prefer_second: AtomicBool,
     api: ImsApi,
-    transport: Transport,
-    reuse_margin: Duration,
-    cache: Mutex<Option<TokenSet>>,
-    /// Held while a token is requested for `access_token`, so callers share one request.
-    flight: Mutex<()>,
 }
 
 /// Builds a [`ServerToServer`] credential.
@@ -98,8 +91,7 @@ pub struct ServerToServerBuilder {
     secrets: Vec<ClientSecret>,
     scopes: Scopes,
     profile: String,
-    reuse_margin: Duration,
-    transport: Transport,
+    transport: TransportSettings,
 }
 
 impl ServerToServer {
@@ -115,8 +107,7 @@ impl ServerToServer {
             secrets: vec![client_secret],
             scopes: Scopes::new(),
             profile: DEFAULT_PROFILE.to_owned(),
-            reuse_margin: DEFAULT_REUSE_MARGIN,
-            transport: Transport::default(),
+            transport: TransportSettings::default(),
         }
     }
 
@@ -140,8 +131,10 @@ impl ServerToServer {
         self.secrets.len()
     }
 
-    /// Requests a new token (`client_credentials`), whatever is cached. Prefer
-    /// [`access_token`](Self::access_token).
+    /// Requests one new token (`client_credentials`): one token request, plus the
+    /// transport's retries of transient failures and, with two secrets, one more with the
+    /// other secret after an `invalid_client`. Nothing is cached: a `TokenManager` (crate
+    /// `frameio-auth`) decides when a new token is needed.
     pub async fn request_new_token(&self) -> Result<TokenSet, AuthError> {
         let grant = Grant::client_credentials(&self.scopes, ScopeFormat::CommaSeparated);
         let first = usize::from(self.prefer_second.load(Ordering::Relaxed));
@@ -166,35 +159,9 @@ impl ServerToServer {
             }
             Err(error) => return Err(error),
         };
-        let tokens = enrich_token_set(tokens.with_requested_scopes_if_absent(&self.scopes));
-        *self.cache.lock().await = Some(tokens.clone());
-        Ok(tokens)
-    }
-
-    /// A token that is valid for at least the reuse margin: the cached one, or a new one.
-    /// Concurrent callers wait for one request rather than each sending their own.
-    pub async fn access_token(&self) -> Result<TokenSet, AuthError> {
-        {
-            let cached = self.cache.lock().await;
-            if let Some(tokens) = cached.as_ref().filter(|t| self.still_good(t)) {
-                return Ok(tokens.clone());
-            }
-        }
-        let _single_flight = self.flight.lock().await;
-        {
-            let cached = self.cache.lock().await;
-            if let Some(tokens) = cached.as_ref().filter(|t| self.still_good(t)) {
-                return Ok(tokens.clone());
-            }
-        }
-        self.request_new_token().await
-    }
-
-    fn still_good(&self, tokens: &TokenSet) -> bool {
-        let now = self.transport.clock.now();
-        tokens
-            .remaining(now)
-            .is_none_or(|left| left > self.reuse_margin)
+        Ok(enrich_token_set(
+            tokens.with_requested_scopes_if_absent(&self.scopes),
+        ))
     }
 
     /// The secret to use for calls that need one (the one that last worked).
@@ -204,11 +171,10 @@ impl ServerToServer {
     }
 
     /// Revokes `token` (`/ims/revoke`, Basic authentication with the secret that last worked).
-    pub async fn revoke(&self, token: &AccessToken) -> Result<(), AuthError> {
+    /// [`TokenSource::revoke`] does this for a token set.
+    pub async fn revoke_access_token(&self, token: &AccessToken) -> Result<(), AuthError> {
         let auth = ClientAuth::basic(self.client_id.clone(), self.current_secret().clone());
-        self.api.revoke_as(token.expose_secret(), &auth).await?;
-        self.forget(token).await;
-        Ok(())
+        self.api.revoke_as(token.expose_secret(), &auth).await
     }
 
     /// Invalidates a service token (`/ims/invalidate_token/v2`, `token_type=service_token`,
@@ -221,9 +187,7 @@ impl ServerToServer {
                 false,
                 Some(self.current_secret()),
             )
-            .await?;
-        self.forget(token).await;
-        Ok(())
+            .await
     }
 
     /// Asks IMS whether `token` is valid (`/ims/validate_token/v1`).
@@ -232,25 +196,27 @@ impl ServerToServer {
             .validate(token.expose_secret(), ImsTokenType::AccessToken)
             .await
     }
-
-    async fn forget(&self, token: &AccessToken) {
-        let mut cached = self.cache.lock().await;
-        if cached.as_ref().is_some_and(|t| t.access_token() == token) {
-            *cached = None;
-        }
-    }
 }
 
 #[async_trait]
 impl TokenSource for ServerToServer {
-    /// Requests a new token: S2S has no refresh token, so `current` is not used. The caller
-    /// (a `TokenManager`) decides when; it must cache.
+    /// Requests a new token ([`request_new_token`](ServerToServer::request_new_token)): S2S
+    /// has no refresh token, so `current` is not used. The caller (a `TokenManager`) decides
+    /// when, and caches.
     async fn fetch<'a>(&self, _current: Option<&'a TokenSet>) -> Result<TokenSet, AuthError> {
         self.request_new_token().await
     }
 
     fn key(&self) -> TokenKey {
         self.key.clone()
+    }
+
+    /// Revokes the service token at IMS (`/ims/revoke`, authenticated with the secret that
+    /// last worked; see [`revoke_access_token`](ServerToServer::revoke_access_token)):
+    /// [`Revocation::Revoked`].
+    async fn revoke<'a>(&self, tokens: &'a TokenSet) -> Result<Revocation, AuthError> {
+        self.revoke_access_token(tokens.access_token()).await?;
+        Ok(Revocation::Revoked)
     }
 }
 
@@ -278,15 +244,15 @@ impl ServerToServerBuilder {
         self
     }
 
-    /// How long before expiry [`ServerToServer::access_token`] requests a new token. Default:
-    /// [`DEFAULT_REUSE_MARGIN`].
+    /// How the credential talks HTTP: timeouts, retries, extra root certificates, proxy, user
+    /// agent, and the clock and sleeper (tests give a
+    /// [`ManualClock`](frameio_auth_core::ManualClock) as both). Default:
+    /// [`TransportSettings::default`].
     #[must_use]
-    pub fn reuse_margin(mut self, margin: Duration) -> Self {
-        self.reuse_margin = margin;
+    pub fn transport(mut self, settings: TransportSettings) -> Self {
+        self.transport = settings;
         self
     }
-
-    transport_setters!();
 
     /// Checks the configuration and builds the credential.
     pub fn build(self) -> Result<ServerToServer, ConfigError> {
@@ -307,10 +273,12 @@ impl ServerToServerBuilder {
             .secrets
             .iter()
             .map(|secret| {
-                self.transport.token_client(
+                TokenClient::builder(
                     token_url.clone(),
                     ClientAuth::request_body(self.client_id.clone(), secret.clone()),
                 )
+                .transport(self.transport.clone())
+                .build()
             })
             .collect::<Result<Vec<_>, _>>()?;
         let key = TokenKey::builder(PROVIDER, self.env.key_name(), self.client_id.clone())
@@ -333,10 +301,6 @@ impl ServerToServerBuilder {
             clients,
             prefer_second: AtomicBool::new(false),
             api,
-            transport: self.transport,
-            reuse_margin: self.reuse_margin,
-            cache: Mutex::new(None),
-            flight: Mutex::new(()),
         })
     }
 }

@@ -5,20 +5,19 @@ use std::marker::PhantomData;
 
 use async_trait::async_trait;
 use frameio_auth_core::{
-    AccessToken, AuthError, AuthorizationCode, ClientSecret, ConfigError, RefreshToken, Scopes,
-    TokenKey, TokenSet, TokenSource,
+    AccessToken, AuthError, AuthorizationCode, ClientSecret, ConfigError, RefreshToken, Revocation,
+    Scopes, TokenKey, TokenSet, TokenSource,
 };
-use frameio_auth_oauth::user_login::{self, Refresh};
+use frameio_auth_oauth::user_login::{self, Refresh, ShowUrl, UserLogin};
 use frameio_auth_oauth::{
     AuthorizationRequest, ClientAuth, LoginError, LoopbackReceiver, PendingAuthorization,
-    ScopeFormat, TokenClient, is_loopback_host,
+    ScopeFormat, TokenClient, TransportSettings, is_loopback_host,
 };
 use url::Url;
 
 use crate::api::ImsApi;
 use crate::responses::{ImsTokenType, Organization, Profile, TokenValidation, UserInfo};
 use crate::s2s::DEFAULT_PROFILE;
-use crate::transport::{Transport, transport_setters};
 use crate::{ImsEnvironment, PROVIDER, enrich_token_set, with_authorize_hint};
 
 mod sealed {
@@ -76,7 +75,12 @@ pub type NativeApp = UserCredential<NativeAppKind>;
 ///    any refresh token, an expired login is a typed needs-login error.
 ///
 /// A command-line or desktop app does 1 and 2 in one call with a
-/// [`LoopbackReceiver`]: [`login_with_loopback`](Self::login_with_loopback).
+/// [`LoopbackReceiver`]: [`login_with_loopback`](Self::login_with_loopback). A logout is
+/// [`TokenSource::revoke`]: it revokes the login at IMS (its refresh token, which ends the
+/// grant, else its access token).
+///
+/// These steps are the [`UserLogin`] contract, which every user credential (IMS and Frame.io
+/// V2) implements with the same names: code that takes a `&dyn UserLogin` drives any of them.
 ///
 /// Adobe's docs say SPA and Native App credentials get no refresh token, while Adobe's own
 /// Frame.io SDK refreshes them: both outcomes work here.
@@ -130,7 +134,6 @@ pub struct UserCredential<K: CredentialKind> {
     key: TokenKey,
     tokens: TokenClient,
     api: ImsApi,
-    transport: Transport,
     kind: PhantomData<fn() -> K>,
 }
 
@@ -143,7 +146,7 @@ pub struct UserCredentialBuilder<K: CredentialKind> {
     redirect_uri: String,
     scopes: Scopes,
     profile: String,
-    transport: Transport,
+    transport: TransportSettings,
     kind: PhantomData<fn() -> K>,
 }
 
@@ -204,7 +207,7 @@ impl<K: CredentialKind> UserCredentialBuilder<K> {
             redirect_uri,
             scopes: Scopes::new(),
             profile: DEFAULT_PROFILE.to_owned(),
-            transport: Transport::default(),
+            transport: TransportSettings::default(),
             kind: PhantomData,
         }
     }
@@ -224,7 +227,15 @@ impl<K: CredentialKind> UserCredentialBuilder<K> {
         self
     }
 
-    transport_setters!();
+    /// How the credential talks HTTP: timeouts, retries, extra root certificates, proxy, user
+    /// agent, and the clock and sleeper (tests give a
+    /// [`ManualClock`](frameio_auth_core::ManualClock) as both). Default:
+    /// [`TransportSettings::default`].
+    #[must_use]
+    pub fn transport(mut self, settings: TransportSettings) -> Self {
+        self.transport = settings;
+        self
+    }
 
     /// Checks the configuration and builds the credential.
     pub fn build(self) -> Result<UserCredential<K>, ConfigError> {
@@ -248,7 +259,9 @@ impl<K: CredentialKind> UserCredentialBuilder<K> {
             Some(secret) => ClientAuth::basic(self.client_id.clone(), secret.clone()),
             None => ClientAuth::public(self.client_id.clone()),
         };
-        let tokens = self.transport.token_client(self.env.token_url()?, auth)?;
+        let tokens = TokenClient::builder(self.env.token_url()?, auth)
+            .transport(self.transport.clone())
+            .build()?;
         let api = ImsApi::new(
             &self.env,
             &self.client_id,
@@ -268,7 +281,6 @@ impl<K: CredentialKind> UserCredentialBuilder<K> {
             key,
             tokens,
             api,
-            transport: self.transport,
             kind: PhantomData,
         })
     }
@@ -357,22 +369,18 @@ impl<K: CredentialKind> UserCredential<K> {
     /// Starts a login: the URL to open in the browser and the pending request to keep (for a
     /// web server, in the session: it holds the PKCE verifier and `state`).
     pub fn begin(&self) -> Result<(Url, PendingAuthorization), AuthError> {
-        self.authorization_request()?.build()
+        UserLogin::begin(self)
     }
 
-    /// Finishes a login from the redirect URL the browser came back with: checks `state`,
-    /// turns an `error=` redirect into a typed error (with a hint for `invalid_scope`), and
-    /// exchanges the code.
+    /// Finishes a login from the redirect URL the browser came back with: checks that
+    /// `pending` is this credential's and the `state`, turns an `error=` redirect into a typed
+    /// error (with a hint for `invalid_scope`), and exchanges the code.
     pub async fn complete(
         &self,
         pending: &PendingAuthorization,
         callback_url: &Url,
     ) -> Result<TokenSet, AuthError> {
-        self.check_pending(pending)?;
-        let code = pending
-            .verify_callback(callback_url)
-            .map_err(with_authorize_hint)?;
-        self.exchange_code(pending, code).await
+        UserLogin::complete(self, pending, callback_url).await
     }
 
     /// [`complete`](Self::complete) from the `code` and `state` query values.
@@ -382,19 +390,19 @@ impl<K: CredentialKind> UserCredential<K> {
         code: &str,
         state: &str,
     ) -> Result<TokenSet, AuthError> {
-        self.check_pending(pending)?;
-        let code = pending.verify_code_and_state(code, state)?;
-        self.exchange_code(pending, code).await
+        UserLogin::complete_with_code(self, pending, code, state).await
     }
 
     /// Exchanges a code whose `state` was already checked (by a [`LoopbackReceiver`]; see
-    /// [`login_with_loopback`](Self::login_with_loopback) for the whole sequence).
+    /// [`login_with_loopback`](Self::login_with_loopback) for the whole sequence). A
+    /// `pending` started by another credential is refused with a configuration error, before
+    /// any request.
     pub async fn exchange_code(
         &self,
         pending: &PendingAuthorization,
         code: AuthorizationCode,
     ) -> Result<TokenSet, AuthError> {
-        self.check_pending(pending)?;
+        pending.check_issued_for(&self.client_id, &self.redirect_uri)?;
         let tokens = self
             .tokens
             .request_token(&pending.token_grant(code))
@@ -406,7 +414,7 @@ impl<K: CredentialKind> UserCredential<K> {
 
     /// The whole login of a command-line or desktop app: checks that `receiver` listens at
     /// this credential's redirect URI, [`begin`](Self::begin)s, hands the URL to `show_url`
-    /// (print it, open a browser), waits for the redirect, then
+    /// (print it, open a browser) while it waits for the redirect, then
     /// [`exchange_code`](Self::exchange_code)s.
     ///
     /// Build the credential with the receiver's
@@ -419,9 +427,15 @@ impl<K: CredentialKind> UserCredential<K> {
     /// use frameio_auth_core::ClientSecret;
     /// use frameio_auth_ims::{ImsEnvironment, WebApp, presets};
     /// use frameio_auth_oauth::LoopbackReceiver;
+    /// use frameio_auth_oauth::user_login::ShowUrl;
     ///
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    /// let receiver = LoopbackReceiver::builder().https().port(8443).bind().await?;
+    /// let receiver = LoopbackReceiver::builder()
+    ///     .https()
+    ///     .port(8443)
+    ///     .bind()
+    ///     .await?
+    ///     .into_receiver();
     /// let web = WebApp::builder(
     ///     ImsEnvironment::Production,
     ///     "my-client-id",
@@ -431,7 +445,7 @@ impl<K: CredentialKind> UserCredential<K> {
     /// .scopes(presets::frameio_v4_user())
     /// .build()?;
     /// let tokens = web
-    ///     .login_with_loopback(receiver, |url| println!("Open {url} to sign in"))
+    ///     .login_with_loopback(receiver, ShowUrl::new(|url| println!("Open {url} to sign in")))
     ///     .await?;
     /// # let _ = tokens;
     /// # Ok(()) }
@@ -439,21 +453,9 @@ impl<K: CredentialKind> UserCredential<K> {
     pub async fn login_with_loopback(
         &self,
         receiver: LoopbackReceiver,
-        show_url: impl FnOnce(&Url),
+        show_url: ShowUrl,
     ) -> Result<TokenSet, LoginError> {
-        user_login::login_with_loopback(
-            receiver,
-            &self.redirect_uri,
-            || self.begin(),
-            show_url,
-            with_authorize_hint,
-            |pending, code| async move { self.exchange_code(&pending, code).await },
-        )
-        .await
-    }
-
-    fn check_pending(&self, pending: &PendingAuthorization) -> Result<(), AuthError> {
-        pending.check_issued_for(&self.client_id, &self.redirect_uri)
+        UserLogin::login_with_loopback(self, receiver, show_url).await
     }
 
     /// Renews `current` with its refresh token (the rules of the oauth crate's
@@ -473,20 +475,11 @@ impl<K: CredentialKind> UserCredential<K> {
     pub async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, AuthError> {
         Refresh::new(&self.tokens, &self.scopes)
             .map_response(enrich_token_set)
-            .run(current, self.transport.clock.now())
+            .run(current, self.tokens.clock().now())
             .await
     }
 
-    /// Revokes a login (`/ims/revoke`): its refresh token if it has one (which ends the whole
-    /// grant), otherwise its access token.
-    pub async fn revoke(&self, tokens: &TokenSet) -> Result<(), AuthError> {
-        match tokens.refresh_token() {
-            Some(refresh) => self.api.revoke(refresh.expose_secret()).await,
-            None => self.api.revoke(tokens.access_token().expose_secret()).await,
-        }
-    }
-
-    /// Revokes one access token.
+    /// Revokes one access token. A whole login is revoked with [`TokenSource::revoke`].
     pub async fn revoke_access_token(&self, token: &AccessToken) -> Result<(), AuthError> {
         self.api.revoke(token.expose_secret()).await
     }
@@ -585,6 +578,47 @@ impl<K: CredentialKind> TokenSource for UserCredential<K> {
 
     fn key(&self) -> TokenKey {
         self.key.clone()
+    }
+
+    /// Revokes the login at IMS (`/ims/revoke`): its refresh token if it has one (which ends
+    /// the whole grant, its access tokens included), otherwise its access token.
+    /// [`Revocation::Revoked`].
+    async fn revoke<'a>(&self, tokens: &'a TokenSet) -> Result<Revocation, AuthError> {
+        match tokens.refresh_token() {
+            Some(refresh) => self.revoke_refresh_token(refresh).await,
+            None => self.revoke_access_token(tokens.access_token()).await,
+        }?;
+        Ok(Revocation::Revoked)
+    }
+}
+
+/// The one login contract every user credential shares; the inherent methods of the same
+/// names are these.
+#[async_trait]
+impl<K: CredentialKind> UserLogin for UserCredential<K> {
+    fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    fn authorization_request(&self) -> Result<AuthorizationRequest, AuthError> {
+        UserCredential::authorization_request(self)
+    }
+
+    async fn exchange_code(
+        &self,
+        pending: &PendingAuthorization,
+        code: AuthorizationCode,
+    ) -> Result<TokenSet, AuthError> {
+        UserCredential::exchange_code(self, pending, code).await
+    }
+
+    /// [`with_authorize_hint`]: `invalid_scope` gets the Developer Console advice.
+    fn redirect_error(&self, error: AuthError) -> AuthError {
+        with_authorize_hint(error)
     }
 }
 

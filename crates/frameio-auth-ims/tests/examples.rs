@@ -139,9 +139,10 @@ async fn server_to_server_example() {
     let (mut out, _lines, all) = output();
     server_to_server::run(&vars, &mut out).await.unwrap();
     let text = all.lock().unwrap().clone();
-    assert!(text.contains("reused the cached token: true"), "{text}");
     assert!(text.contains("valid: true"), "{text}");
+    assert!(text.contains("revoked at IMS: true"), "{text}");
     assert_eq!(ims.grant_count("client_credentials"), 1);
+    assert_eq!(ims.requests_to(paths::REVOKE), 1);
     assert!(!text.contains(demo::S2S_SECRET));
 
     // A missing variable is named.

@@ -9,7 +9,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use frameio_auth_core::{
-    AuthError, Clock, ErrorKind, NeedsLoginReason, OAuthErrorCode, Scopes, Timestamp, TokenSource,
+    AuthError, Clock, ErrorKind, NeedsLoginReason, OAuthErrorCode, Revocation, Scopes, Timestamp,
+    TokenSource,
 };
 use frameio_auth_ims::{
     AccessTokenClaims, ImsEnvironment, NativeApp, SinglePageApp, WebApp, presets,
@@ -91,7 +92,17 @@ async fn web_app_end_to_end_with_rotation_info_endpoints_and_revoke() {
         "{err}"
     );
     assert!(err.debug_id().is_some());
+    // Like a strict IMS (RFC 9700 §4.14.2), the fake treats the replay as a leak and revokes
+    // the whole grant: the newest refresh token and its access token die too.
+    assert_eq!(ims.refresh_token_reuses_detected(), 1);
+    assert!(!ims.is_refresh_token_active(second.refresh_token().unwrap().expose_secret()));
+    assert!(!ims.is_access_token_active(second.access_token().expose_secret()));
+    let err = web.refresh(&second).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NeedsLogin, "{err}");
 
+    // So sign in again for the rest.
+    let (url, pending) = web.begin().unwrap();
+    let second = web.complete(&pending, &browser(&url).await).await.unwrap();
     let access = second.access_token();
     let info = web.userinfo(access).await.unwrap();
     assert_eq!(info.sub, second.subject().unwrap());
@@ -110,7 +121,7 @@ async fn web_app_end_to_end_with_rotation_info_endpoints_and_revoke() {
         .unwrap();
     assert!(rt_valid.valid);
 
-    web.revoke(&second).await.unwrap();
+    assert_eq!(web.revoke(&second).await.unwrap(), Revocation::Revoked);
     assert!(
         ims.last_request(paths::REVOKE)
             .unwrap()
@@ -142,7 +153,7 @@ async fn web_app_can_send_credentials_in_the_body() {
     )
     .scopes(user_scopes())
     .client_auth_in_body()
-    .clock(clock.clone())
+    .transport(support::manual(&clock))
     .build()
     .unwrap();
     let (url, pending) = web.begin().unwrap();
@@ -219,7 +230,7 @@ async fn native_app_with_custom_scheme_end_to_end_and_public_revoke() {
     assert_eq!(callback.scheme(), "adobe+0a1b2c3d4e5f");
     let tokens = app.complete(&pending, &callback).await.unwrap();
     let refreshed = app.refresh(&tokens).await.unwrap();
-    app.revoke(&refreshed).await.unwrap();
+    assert_eq!(app.revoke(&refreshed).await.unwrap(), Revocation::Revoked);
     let revoke = ims.last_request(paths::REVOKE).unwrap();
     assert_eq!(
         revoke.header("authorization"),
@@ -346,17 +357,15 @@ async fn server_to_server_with_one_secret() {
     );
     assert_eq!(tokens.scopes(), &support::s2s_scopes());
 
-    // Never a token per call: the cached one is reused until 5 minutes before expiry.
-    let cached = s2s.access_token().await.unwrap();
-    assert_eq!(cached, tokens);
-    let (a, b) = tokio::join!(s2s.access_token(), s2s.access_token());
-    assert_eq!(a.unwrap(), tokens);
-    assert_eq!(b.unwrap(), tokens);
-    assert_eq!(ims.grant_count("client_credentials"), 1);
-    clock.advance(Duration::from_secs(86_399 - 299));
-    let renewed = s2s.access_token().await.unwrap();
-    assert_ne!(renewed, tokens);
-    assert_eq!(ims.grant_count("client_credentials"), 2);
+    // A source fetches, it never caches (the TokenManager does): each fetch is exactly one
+    // token request, even while the last token is fresh, and concurrent fetches are not merged.
+    let (a, b) = tokio::join!(s2s.fetch(Some(&tokens)), s2s.request_new_token());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a != tokens && b != tokens && a != b);
+    assert_eq!(ims.grant_count("client_credentials"), 3);
+    let renewed = s2s.fetch(None).await.unwrap();
+    assert_eq!(ims.grant_count("client_credentials"), 4);
+    assert_eq!(ims.token_requests(), 4);
 
     let valid = s2s.validate(renewed.access_token()).await.unwrap();
     assert!(valid.valid);
@@ -364,11 +373,20 @@ async fn server_to_server_with_one_secret() {
     let request = ims.last_request(paths::INVALIDATE).unwrap();
     assert_eq!(request.form_value("token_type"), Some("service_token"));
     assert!(!ims.is_access_token_active(renewed.access_token().expose_secret()));
-    // The invalidated token was forgotten: the next call gets a new one.
-    let next = s2s.access_token().await.unwrap();
-    assert_ne!(next, renewed);
-    s2s.revoke(next.access_token()).await.unwrap();
+    // A logout revokes the service token at IMS.
+    let next = s2s.fetch(None).await.unwrap();
+    assert_eq!(s2s.revoke(&next).await.unwrap(), Revocation::Revoked);
+    let request = ims.last_request(paths::REVOKE).unwrap();
+    assert!(
+        request
+            .header("authorization")
+            .unwrap()
+            .starts_with("Basic ")
+    );
     assert!(!ims.is_access_token_active(next.access_token().expose_secret()));
+    assert!(ims.is_access_token_active(a.access_token().expose_secret()));
+    s2s.revoke_access_token(a.access_token()).await.unwrap();
+    assert!(!ims.is_access_token_active(a.access_token().expose_secret()));
 }
 
 #[tokio::test]
@@ -388,7 +406,7 @@ async fn server_to_server_falls_back_to_the_second_secret() {
     // The working secret is tried first from now on, for tokens and for revocation.
     let tokens = s2s.request_new_token().await.unwrap();
     assert_eq!(ims.token_requests(), 3);
-    s2s.revoke(tokens.access_token()).await.unwrap();
+    assert_eq!(s2s.revoke(&tokens).await.unwrap(), Revocation::Revoked);
     assert!(!ims.is_access_token_active(tokens.access_token().expose_secret()));
 
     // Both wrong: the invalid_client error comes through.
@@ -493,10 +511,10 @@ async fn cloud_storage_preset_from_environment_variables() {
     };
     let s2s = presets::cloud_storage_server_to_server_from(vars)
         .unwrap()
-        .clock(clock.clone())
+        .transport(support::manual(&clock))
         .build()
         .unwrap();
-    let tokens = s2s.access_token().await.unwrap();
+    let tokens = s2s.request_new_token().await.unwrap();
     assert!(ims.is_access_token_active(tokens.access_token().expose_secret()));
     assert_eq!(
         ims.last_request(paths::TOKEN).unwrap().form_value("scope"),
@@ -536,23 +554,108 @@ async fn from_lookup_and_the_frameio_preset_work_against_ims() {
     };
     let s2s = presets::from_lookup(vars)
         .unwrap()
-        .clock(clock.clone())
+        .transport(support::manual(&clock))
         .build()
         .unwrap();
-    s2s.access_token().await.unwrap();
+    s2s.request_new_token().await.unwrap();
 
     let preset = presets::frameio_v4_server_to_server(
         env(&ims),
         demo::S2S_CLIENT_ID,
         frameio_auth_core::ClientSecret::new(demo::S2S_SECRET),
     )
-    .clock(clock.clone())
+    .transport(support::manual(&clock))
     .build()
     .unwrap();
-    preset.access_token().await.unwrap();
+    preset.request_new_token().await.unwrap();
     assert_eq!(
         ims.last_request(paths::TOKEN).unwrap().form_value("scope"),
         Some("AdobeID,frame.s2s.all,openid")
     );
     let _ = Timestamp::from_unix_secs(0);
+}
+
+/// One `TransportSettings` value reaches every request a credential sends: token requests
+/// and the other endpoints, for Server-to-Server and user credentials alike.
+#[tokio::test]
+async fn transport_settings_reach_every_request() {
+    let clock = clock();
+    let ims = fake_ims(&clock).await;
+    let settings = support::manual(&clock).user_agent("flows-test/1.0 frameio-auth");
+    let agent = |path: &str| {
+        ims.last_request(path)
+            .unwrap()
+            .header("user-agent")
+            .map(str::to_owned)
+    };
+    let s2s = support::s2s_with(&ims, settings.clone(), &[demo::S2S_SECRET]);
+    let tokens = s2s.fetch(None).await.unwrap();
+    assert_eq!(tokens.issued_at(), clock.now(), "the settings' clock");
+    s2s.validate(tokens.access_token()).await.unwrap();
+    let web = support::web_app_with(&ims, settings.clone());
+    let (url, pending) = web.begin().unwrap();
+    let login = web.complete(&pending, &browser(&url).await).await.unwrap();
+    assert_eq!(
+        agent(paths::TOKEN).as_deref(),
+        Some("flows-test/1.0 frameio-auth")
+    );
+    web.userinfo(login.access_token()).await.unwrap();
+    for path in [paths::VALIDATE, paths::USERINFO] {
+        assert_eq!(
+            agent(path).as_deref(),
+            Some("flows-test/1.0 frameio-auth"),
+            "{path}"
+        );
+    }
+
+    // The body cap of the settings applies too: an IMS token response is larger than this.
+    let capped = support::s2s_with(&ims, settings.max_body_bytes(64), &[demo::S2S_SECRET]);
+    let err = capped.fetch(None).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            AuthError::Protocol {
+                source: frameio_auth_core::ProtocolError::BodyTooLarge { limit: 64 },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+/// RFC 6749 §6: a refresh may not ask for a scope the login was not granted. IMS user
+/// credentials send no `scope` on refresh at all (IMS keeps the grant's), so they never do.
+#[tokio::test]
+async fn a_refresh_never_asks_for_scopes_beyond_the_grant() {
+    let clock = clock();
+    let ims = fake_ims(&clock).await;
+    let credentials: Vec<Box<dyn frameio_auth_oauth::user_login::UserLogin>> = vec![
+        Box::new(web_app(&ims, &clock)),
+        Box::new(spa(&ims, &clock, user_scopes())),
+        Box::new(native(&ims, &clock)),
+    ];
+    for login in &credentials {
+        let (url, pending) = login.begin().unwrap();
+        let tokens = login
+            .complete(&pending, &browser(&url).await)
+            .await
+            .unwrap();
+        clock.advance(Duration::from_secs(60));
+        login.fetch(Some(&tokens)).await.unwrap();
+        let refresh = ims.last_request(paths::TOKEN).unwrap();
+        assert_eq!(refresh.form_value("grant_type"), Some("refresh_token"));
+        let asked = refresh
+            .form_value("scope")
+            .map(|list| Scopes::parse(list).unwrap());
+        assert!(
+            asked.is_none_or(|asked| asked.is_subset(tokens.scopes())),
+            "{:?}",
+            refresh.form_value("scope")
+        );
+        assert_eq!(
+            refresh.form_value("scope"),
+            None,
+            "IMS keeps the grant's scopes"
+        );
+    }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use frameio_auth_core::{
-    AuthError, ConfigError, ProtocolError, Timestamp, TokenSet, parse_token_response,
+    AuthError, Clock, ConfigError, ProtocolError, Timestamp, TokenSet, parse_token_response,
 };
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -15,10 +15,8 @@ use url::Url;
 use crate::body::{excerpt, is_json};
 use crate::form::Form;
 use crate::retry::{RetryPolicy, run_with_retries};
-use crate::transport::{
-    Transport, TransportSettings, check_status, traced, transport_setters, with_form_body,
-};
-use crate::{ClientAuth, Grant, SecureUrl};
+use crate::transport::{Transport, check_status, traced, with_form_body};
+use crate::{ClientAuth, Grant, SecureUrl, TransportSettings};
 
 #[cfg(doc)]
 use crate::DEFAULT_MAX_BODY_BYTES;
@@ -96,6 +94,11 @@ impl TokenClient {
     /// The retry policy.
     pub fn retry_policy(&self) -> RetryPolicy {
         self.inner.transport.retry
+    }
+
+    /// The clock of the [`TransportSettings`]: where token times come from.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.inner.transport.clock
     }
 
     /// Sends `grant` to the token endpoint, retrying transient failures, and returns the
@@ -195,12 +198,18 @@ pub struct TokenClientBuilder {
 }
 
 impl TokenClientBuilder {
-    transport_setters!();
+    /// How the client talks HTTP (timeouts, retries, roots, proxy, user agent, clock and
+    /// sleeper). Default: [`TransportSettings::default`].
+    #[must_use]
+    pub fn transport(mut self, settings: TransportSettings) -> Self {
+        self.transport = settings;
+        self
+    }
 
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<TokenClient, ConfigError> {
         self.auth.validate()?;
-        let transport = self.transport.build()?;
+        let transport = Transport::build(self.transport)?;
         let authorization = self.auth.authorization_header()?;
         let mut request_url = self.token_url.as_url().clone();
         if let Some(client_id) = self.auth.query_client_id() {

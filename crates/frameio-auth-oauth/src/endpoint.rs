@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use frameio_auth_core::{AccessToken, AuthError, ConfigError, ProtocolError};
+use frameio_auth_core::{AccessToken, AuthError, Clock, ConfigError, ProtocolError};
 use reqwest::Method;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use serde::de::DeserializeOwned;
@@ -17,10 +17,8 @@ use zeroize::Zeroizing;
 use crate::body::excerpt;
 use crate::form::Form;
 use crate::retry::{RetryPolicy, run_with_retries};
-use crate::transport::{
-    Received, Transport, TransportSettings, check_status, traced, transport_setters, with_form_body,
-};
-use crate::{ClientAuth, SecureUrl};
+use crate::transport::{Received, Transport, check_status, traced, with_form_body};
+use crate::{ClientAuth, SecureUrl, TransportSettings};
 
 /// A client for an OAuth provider's endpoints other than the token endpoint: a form `POST`
 /// (RFC 7009 revocation, IMS `invalidate_token` and `validate_token`) or a bearer `GET` (OpenID
@@ -94,6 +92,11 @@ impl EndpointClient {
     pub fn retry_policy(&self) -> RetryPolicy {
         self.inner.transport.retry
     }
+
+    /// The clock of the [`TransportSettings`] (for HTTP-date `Retry-After` values).
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.inner.transport.clock
+    }
 }
 
 impl fmt::Debug for EndpointClient {
@@ -104,21 +107,26 @@ impl fmt::Debug for EndpointClient {
     }
 }
 
-/// Builds an [`EndpointClient`]. The settings mean what they mean on
-/// [`TokenClientBuilder`](crate::TokenClientBuilder).
+/// Builds an [`EndpointClient`].
 #[derive(Debug)]
 pub struct EndpointClientBuilder {
     transport: TransportSettings,
 }
 
 impl EndpointClientBuilder {
-    transport_setters!();
+    /// How the client talks HTTP (timeouts, retries, roots, proxy, user agent, clock and
+    /// sleeper). Default: [`TransportSettings::default`].
+    #[must_use]
+    pub fn transport(mut self, settings: TransportSettings) -> Self {
+        self.transport = settings;
+        self
+    }
 
     /// Checks the settings and builds the client.
     pub fn build(self) -> Result<EndpointClient, ConfigError> {
         Ok(EndpointClient {
             inner: Arc::new(Inner {
-                transport: self.transport.build()?,
+                transport: Transport::build(self.transport)?,
             }),
         })
     }
@@ -222,11 +230,11 @@ impl<'a> EndpointRequest<'a> {
     ///
     /// ```no_run
     /// use frameio_auth_core::AccessToken;
-    /// use frameio_auth_oauth::{EndpointClient, RetryPolicy, SecureUrl};
+    /// use frameio_auth_oauth::{EndpointClient, RetryPolicy, SecureUrl, TransportSettings};
     ///
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let client = EndpointClient::builder()
-    ///     .retry_policy(RetryPolicy::no_retries())
+    ///     .transport(TransportSettings::new().retry_policy(RetryPolicy::no_retries()))
     ///     .build()?;
     /// let response = client
     ///     .get("/v2/me", &SecureUrl::parse("https://api.frame.io/v2/me")?)
@@ -568,20 +576,23 @@ mod tests {
 
     #[test]
     fn builder_checks_settings() {
+        let with = |settings: TransportSettings| EndpointClient::builder().transport(settings);
         assert!(EndpointClient::builder().build().is_ok());
         assert!(
-            EndpointClient::builder()
-                .attempt_timeout(Duration::ZERO)
+            with(TransportSettings::new().attempt_timeout(Duration::ZERO))
                 .build()
                 .is_err()
         );
         assert!(
-            EndpointClient::builder()
-                .overall_deadline(Duration::ZERO)
+            with(TransportSettings::new().overall_deadline(Duration::ZERO))
                 .build()
                 .is_err()
         );
-        assert!(EndpointClient::builder().max_body_bytes(0).build().is_err());
+        assert!(
+            with(TransportSettings::new().max_body_bytes(0))
+                .build()
+                .is_err()
+        );
     }
 
     /// What `send_raw` returns for a non-2xx answer (formerly `ResourceResponse`'s test).

@@ -19,7 +19,8 @@
 //! - [`AuthorizationRequest`]: the authorization URL, always with PKCE S256 and a random
 //!   `state`, and the serializable [`PendingAuthorization`] that checks the redirect.
 //! - [`LoopbackReceiver`]: the RFC 8252 redirect receiver on 127.0.0.1 (HTTP, or HTTPS with a
-//!   self-signed `localhost` certificate). [`LoginError`] is the error of the provider crates'
+//!   self-signed `localhost` certificate: an [`HttpsLoopbackReceiver`], which hands out the
+//!   certificate). [`LoginError`] is the error of the provider crates'
 //!   `login_with_loopback`, which run the whole login through one.
 //! - [`user_login`]: what the providers' user credentials share: renewing a login
 //!   ([`user_login::Refresh`]), the loopback login sequence and "no stored login". With
@@ -37,7 +38,9 @@
 //! };
 //!
 //! # async fn login() -> Result<(), Box<dyn std::error::Error>> {
-//! let receiver = LoopbackReceiver::builder().https().bind().await?;
+//! let https = LoopbackReceiver::builder().https().bind().await?;
+//! println!("trust this certificate:\n{}", https.certificate_pem());
+//! let receiver = https.into_receiver();
 //! let (url, pending) = AuthorizationRequest::new(
 //!     SecureUrl::parse("https://ims-na1.adobelogin.com/ims/authorize/v2")?,
 //!     "my-client-id",
@@ -57,6 +60,28 @@
 //! # let _ = tokens;
 //! # Ok(()) }
 //! ```
+//!
+//! The authorization URL alone needs no network: it always carries PKCE S256 and a random
+//! `state`, which the [`PendingAuthorization`] checks on the way back.
+//!
+//! ```
+//! use frameio_auth_core::Scopes;
+//! use frameio_auth_oauth::{AuthorizationRequest, ScopeFormat, SecureUrl};
+//!
+//! let (url, pending) = AuthorizationRequest::new(
+//!     SecureUrl::parse("https://ims-na1.adobelogin.com/ims/authorize/v2")?,
+//!     "my-client-id",
+//!     "http://127.0.0.1:8765/callback",
+//! )
+//! .scopes(&Scopes::parse("openid offline_access")?, ScopeFormat::SpaceSeparated)
+//! .build()?;
+//! let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+//! assert!(query.contains(&("code_challenge_method".into(), "S256".into())));
+//! let state = &query.iter().find(|(k, _)| k == "state").expect("a state").1;
+//! assert!(pending.verify_code_and_state("the-code", state).is_ok());
+//! assert!(pending.verify_code_and_state("the-code", "forged").is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -68,8 +93,10 @@ mod client_auth;
 mod endpoint;
 mod form;
 mod grant;
+mod login_contract;
 mod loopback;
 mod retry;
+mod settings;
 mod sleep;
 mod transport;
 mod transport_security;
@@ -82,17 +109,22 @@ pub use client_auth::{ClientAuth, ClientIdPlacement};
 pub use endpoint::{EndpointClient, EndpointClientBuilder, EndpointRequest, EndpointResponse};
 pub use grant::{Grant, ScopeFormat};
 pub use loopback::{
-    DEFAULT_CALLBACK_PATH, DEFAULT_LOOPBACK_DEADLINE, LoginError, LoopbackError, LoopbackReceiver,
-    LoopbackReceiverBuilder, RedirectHost,
+    DEFAULT_CALLBACK_PATH, DEFAULT_LOOPBACK_DEADLINE, HttpsLoopbackReceiver, LoginError,
+    LoopbackError, LoopbackReceiver, LoopbackReceiverBuilder, PlainHttp, RedirectHost,
+    SelfSignedHttps,
 };
 pub use retry::{
     DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_BASE_BACKOFF, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_MAX_BACKOFF, DEFAULT_MAX_RETRY_AFTER, DEFAULT_OVERALL_DEADLINE, RetryPolicy,
     parse_retry_after,
 };
+pub use settings::TransportSettings;
 pub use sleep::TokioSleeper;
 pub use transport::DEFAULT_MAX_BODY_BYTES;
 pub use transport_security::{SecureUrl, USER_AGENT, is_loopback_host};
 
+/// The `reqwest` crate version this crate's API uses ([`reqwest::Certificate`] and
+/// [`reqwest::Proxy`] in [`TransportSettings`]).
+pub use reqwest;
 /// The `url` crate version this crate's API uses ([`url::Url`] in signatures).
 pub use url;

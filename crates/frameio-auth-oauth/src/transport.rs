@@ -1,6 +1,5 @@
 //! What [`TokenClient`](crate::TokenClient) and [`EndpointClient`](crate::EndpointClient)
-//! share: their settings (one builder struct and one set of setters), the reqwest client built
-//! from them, and the handling of one attempt (send, status, `x-debug-id`, `Retry-After`, the
+//! share: the reqwest client built from their [`TransportSettings`], and the handling of one attempt (send, status, `x-debug-id`, `Retry-After`, the
 //! body cap, the tracing span, and the OAuth reading of an error answer).
 
 use std::error::Error as _;
@@ -9,21 +8,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use frameio_auth_core::{
-    AuthError, Clock, ConfigError, MAX_RESPONSE_BYTES, ProtocolError, Sleeper, SystemClock,
-    parse_error_response,
+    AuthError, Clock, ConfigError, MAX_RESPONSE_BYTES, ProtocolError, Sleeper, parse_error_response,
 };
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use tracing::Instrument as _;
 use url::Url;
 
-use crate::TokioSleeper;
+use crate::TransportSettings;
 use crate::body::{BodyError, excerpt, read_capped};
-use crate::retry::{
-    DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, DEFAULT_OVERALL_DEADLINE, RetryContext,
-    RetryPolicy, parse_retry_after,
-};
-use crate::transport_security::USER_AGENT;
+use crate::retry::{RetryContext, RetryPolicy, parse_retry_after};
+use crate::settings::Proxies;
 
 /// Default cap on a response body: 1 MiB (the same as core's parser limit).
 pub const DEFAULT_MAX_BODY_BYTES: usize = MAX_RESPONSE_BYTES;
@@ -33,129 +28,21 @@ pub(crate) const DEBUG_ID_HEADER: &str = "x-debug-id";
 /// The longest `x-debug-id` kept.
 const MAX_DEBUG_ID_CHARS: usize = 128;
 
-/// The settings of both builders, each with its documented default.
-#[derive(Debug)]
-pub(crate) struct TransportSettings {
-    pub(crate) retry: RetryPolicy,
-    pub(crate) attempt_timeout: Duration,
-    pub(crate) overall_deadline: Duration,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) max_body_bytes: usize,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) sleeper: Arc<dyn Sleeper>,
-    pub(crate) extra_roots: Vec<reqwest::Certificate>,
-}
-
-impl Default for TransportSettings {
-    fn default() -> Self {
-        Self {
-            retry: RetryPolicy::default(),
-            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
-            overall_deadline: DEFAULT_OVERALL_DEADLINE,
-            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            clock: Arc::new(SystemClock),
-            sleeper: Arc::new(TokioSleeper),
-            extra_roots: Vec::new(),
-        }
-    }
-}
-
-impl TransportSettings {
-    /// Checks the settings and builds the HTTP client.
-    pub(crate) fn build(self) -> Result<Transport, ConfigError> {
-        if self.attempt_timeout.is_zero() || self.overall_deadline.is_zero() {
-            return Err(ConfigError::new(
-                "the attempt timeout and the overall deadline must be longer than zero",
-            ));
-        }
-        if !(1..=MAX_RESPONSE_BYTES).contains(&self.max_body_bytes) {
-            return Err(ConfigError::new(format!(
-                "the response body limit must be between 1 and {MAX_RESPONSE_BYTES} bytes"
-            )));
-        }
-        Ok(Transport {
-            http: http_client(self.connect_timeout, self.extra_roots)?,
-            retry: self.retry,
-            attempt_timeout: self.attempt_timeout,
-            overall_deadline: self.overall_deadline,
-            max_body_bytes: self.max_body_bytes,
-            clock: self.clock,
-            sleeper: self.sleeper,
+impl Transport {
+    /// Checks `settings` and builds the HTTP client.
+    pub(crate) fn build(settings: TransportSettings) -> Result<Self, ConfigError> {
+        let user_agent = settings.validate()?;
+        Ok(Self {
+            http: http_client(&settings, user_agent)?,
+            retry: settings.retry,
+            attempt_timeout: settings.attempt_timeout,
+            overall_deadline: settings.overall_deadline,
+            max_body_bytes: settings.max_body_bytes,
+            clock: settings.clock,
+            sleeper: settings.sleeper,
         })
     }
 }
-
-/// The public setters of [`TransportSettings`], for a builder with a `transport` field.
-macro_rules! transport_setters {
-    () => {
-        /// How transient failures are retried. Default:
-        /// [`RetryPolicy::default`](crate::RetryPolicy::default).
-        #[must_use]
-        pub fn retry_policy(mut self, policy: crate::RetryPolicy) -> Self {
-            self.transport.retry = policy;
-            self
-        }
-
-        /// The time limit of one attempt. Default:
-        /// [`DEFAULT_ATTEMPT_TIMEOUT`](crate::DEFAULT_ATTEMPT_TIMEOUT).
-        #[must_use]
-        pub fn attempt_timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.transport.attempt_timeout = timeout;
-            self
-        }
-
-        /// The time limit of a whole request, retries included, measured on the clock. Default:
-        /// [`DEFAULT_OVERALL_DEADLINE`](crate::DEFAULT_OVERALL_DEADLINE).
-        #[must_use]
-        pub fn overall_deadline(mut self, deadline: std::time::Duration) -> Self {
-            self.transport.overall_deadline = deadline;
-            self
-        }
-
-        /// The time limit for opening a connection. Default:
-        /// [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT).
-        #[must_use]
-        pub fn connect_timeout(mut self, timeout: std::time::Duration) -> Self {
-            self.transport.connect_timeout = timeout;
-            self
-        }
-
-        /// The largest response body read, in bytes (1 to 1 MiB). Default:
-        /// [`DEFAULT_MAX_BODY_BYTES`](crate::DEFAULT_MAX_BODY_BYTES).
-        #[must_use]
-        pub fn max_body_bytes(mut self, limit: usize) -> Self {
-            self.transport.max_body_bytes = limit;
-            self
-        }
-
-        /// Where "now" comes from (token `issued_at`, HTTP-date `Retry-After`, the overall
-        /// deadline). Default: [`SystemClock`](frameio_auth_core::SystemClock).
-        #[must_use]
-        pub fn clock(mut self, clock: impl frameio_auth_core::Clock + 'static) -> Self {
-            self.transport.clock = std::sync::Arc::new(clock);
-            self
-        }
-
-        /// How the client waits between attempts. Default:
-        /// [`TokioSleeper`](crate::TokioSleeper). Give tests a
-        /// [`ManualClock`](frameio_auth_core::ManualClock) as both clock and sleeper.
-        #[must_use]
-        pub fn sleeper(mut self, sleeper: impl frameio_auth_core::Sleeper + 'static) -> Self {
-            self.transport.sleeper = std::sync::Arc::new(sleeper);
-            self
-        }
-
-        /// Trusts an extra root certificate (besides the system's), for example a corporate
-        /// TLS-inspecting proxy or a test server.
-        #[must_use]
-        pub fn add_root_certificate(mut self, certificate: reqwest::Certificate) -> Self {
-            self.transport.extra_roots.push(certificate);
-            self
-        }
-    };
-}
-pub(crate) use transport_setters;
 
 /// The built settings: the HTTP client and what every attempt needs.
 pub(crate) struct Transport {
@@ -349,18 +236,29 @@ pub(crate) fn check_status(
 }
 
 /// Builds the reqwest client: rustls, no redirects (a token POST that is redirected is an
-/// error, never followed: following it could send the client secret or code elsewhere), a
-/// connect timeout and our user agent. Per-request timeouts are set per attempt.
+/// error, never followed: following it could send the client secret or code elsewhere), the
+/// connect timeout, extra roots, proxies and user agent. Per-request timeouts are set per
+/// attempt.
 fn http_client(
-    connect_timeout: Duration,
-    extra_roots: Vec<reqwest::Certificate>,
+    settings: &TransportSettings,
+    user_agent: HeaderValue,
 ) -> Result<reqwest::Client, ConfigError> {
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .tls_backend_rustls()
-        .tls_certs_merge(extra_roots)
+        .tls_certs_merge(settings.root_certificates.iter().cloned())
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(USER_AGENT)
-        .connect_timeout(connect_timeout)
+        .user_agent(user_agent)
+        .connect_timeout(settings.connect_timeout);
+    match &settings.proxy {
+        Proxies::Environment => {}
+        Proxies::Disabled => builder = builder.no_proxy(),
+        Proxies::Explicit(proxies) => {
+            for proxy in proxies {
+                builder = builder.proxy(proxy.clone());
+            }
+        }
+    }
+    builder
         .build()
         .map_err(|e| ConfigError::new(format!("cannot build the HTTP client: {}", e.without_url())))
 }

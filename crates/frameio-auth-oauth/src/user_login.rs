@@ -16,6 +16,8 @@ use url::Url;
 
 use crate::{Grant, LoginError, LoopbackReceiver, PendingAuthorization, ScopeFormat, TokenClient};
 
+pub use crate::login_contract::{ShowUrl, ShowUrlFuture, UserLogin};
+
 /// A [`AuthError::NeedsLogin`] with no debug id.
 pub fn needs_login(reason: NeedsLoginReason) -> AuthError {
     AuthError::NeedsLogin {
@@ -71,7 +73,11 @@ fn refresh_token_to_use(
 /// - A refresh token known to have expired
 ///   ([`refresh_token_expires_at`](TokenSet::refresh_token_expires_at) passed):
 ///   [`NeedsLoginReason::RefreshTokenExpired`], without a request.
-/// - Otherwise a `refresh_token` grant. The response goes through the provider's
+/// - Otherwise a `refresh_token` grant, with no `scope` (the server keeps the granted ones)
+///   unless the provider [repeats scopes](Self::repeat_scopes): then the scopes of the login
+///   in hand, which are the granted ones, never the requested ones (RFC 6749 §6: a refresh
+///   may not ask for a scope the login was not granted, and a strict server refuses it with
+///   `invalid_scope`). The response goes through the provider's
 ///   [`map_response`](Self::map_response), then keeps the old refresh token if it carries
 ///   none ([`TokenSet::inherit_refresh_token`]; a new one replaces the spent one), and gets
 ///   the scopes of the old login, else the requested scopes, when it names none.
@@ -111,8 +117,9 @@ impl<'a> Refresh<'a> {
         }
     }
 
-    /// Repeats the requested scopes in the refresh grant, in `format` (by default the grant
-    /// has none: the server keeps the granted ones).
+    /// Repeats the scopes in the refresh grant, in `format`: the scopes of the login in hand
+    /// (what was granted), or the requested scopes only when that login names none. By
+    /// default the grant has no `scope`: the server keeps the granted ones.
     #[must_use]
     pub fn repeat_scopes(mut self, format: ScopeFormat) -> Self {
         self.repeat_scopes = Some(format);
@@ -127,6 +134,19 @@ impl<'a> Refresh<'a> {
         self
     }
 
+    /// What `current` was granted: its scopes, or (for a set that names none, such as one
+    /// stored before scopes were recorded) the requested ones.
+    fn granted_scopes<'s>(&self, current: &'s TokenSet) -> &'s Scopes
+    where
+        'a: 's,
+    {
+        if current.scopes().is_empty() {
+            self.requested_scopes
+        } else {
+            current.scopes()
+        }
+    }
+
     /// Renews `current` at `now`; see [`Refresh`] for the rules.
     pub async fn run(self, current: &TokenSet, now: Timestamp) -> Result<TokenSet, AuthError> {
         let Some(refresh_token) = refresh_token_to_use(current, now)? else {
@@ -135,7 +155,7 @@ impl<'a> Refresh<'a> {
         let grant = match self.repeat_scopes {
             Some(format) => Grant::refresh_token_with_scopes(
                 refresh_token.clone(),
-                self.requested_scopes,
+                self.granted_scopes(current),
                 format,
             ),
             None => Grant::refresh_token(refresh_token.clone()),
@@ -166,18 +186,21 @@ pub async fn refresh_or_reuse(
 }
 
 /// The login of a command-line or desktop app through a [`LoopbackReceiver`], the sequence
-/// behind the providers' `login_with_loopback`:
+/// behind [`UserLogin::login_with_loopback`]:
 ///
 /// 1. checks that `receiver` listens at `redirect_uri` (the credential's), else
 ///    [`LoginError::RedirectUriMismatch`] before anything is shown;
-/// 2. `begin`s the authorization request and hands its URL to `show_url`;
-/// 3. waits for the redirect; an error redirect goes through `redirect_error` (a provider's
-///    advice) and becomes [`LoginError::Auth`], a receiver failure [`LoginError::Loopback`];
-/// 4. `exchange`s the code (a failure is [`LoginError::Auth`]).
+/// 2. `begin`s the authorization request;
+/// 3. hands its URL to `show_url` and, at the same time, waits for the redirect (so an
+///    asynchronous `show_url` may play the browser itself); an error redirect goes through
+///    `redirect_error` (a provider's advice) and becomes [`LoginError::Auth`], a receiver
+///    failure [`LoginError::Loopback`];
+/// 4. once `show_url` has returned too, `exchange`s the code (a failure is
+///    [`LoginError::Auth`]).
 ///
 /// ```no_run
 /// use frameio_auth_core::Scopes;
-/// use frameio_auth_oauth::user_login::login_with_loopback;
+/// use frameio_auth_oauth::user_login::{ShowUrl, login_with_loopback};
 /// use frameio_auth_oauth::{
 ///     AuthorizationRequest, ClientAuth, LoopbackReceiver, ScopeFormat, SecureUrl, TokenClient,
 /// };
@@ -201,7 +224,7 @@ pub async fn refresh_or_reuse(
 ///     receiver,
 ///     &redirect_uri,
 ///     || request.build(),
-///     |url| println!("Open {url} to sign in"),
+///     ShowUrl::new(|url| println!("Open {url} to sign in")),
 ///     |error| error,
 ///     |pending, code| {
 ///         let grant = pending.token_grant(code);
@@ -217,7 +240,7 @@ pub async fn login_with_loopback<Fut>(
     receiver: LoopbackReceiver,
     redirect_uri: &str,
     begin: impl FnOnce() -> Result<(Url, PendingAuthorization), AuthError>,
-    show_url: impl FnOnce(&Url),
+    show_url: ShowUrl,
     redirect_error: impl FnOnce(AuthError) -> AuthError,
     exchange: impl FnOnce(PendingAuthorization, AuthorizationCode) -> Fut,
 ) -> Result<TokenSet, LoginError>
@@ -226,8 +249,9 @@ where
 {
     receiver.check_redirect_uri(redirect_uri)?;
     let (url, pending) = begin()?;
-    show_url(&url);
-    let code = match receiver.wait_for_code(&pending).await {
+    // Concurrently: a `show_url` that plays the browser needs the receiver to answer it.
+    let ((), waited) = tokio::join!(show_url.show(&url), receiver.wait_for_code(&pending));
+    let code = match waited {
         Ok(code) => code,
         Err(error) => {
             return Err(match LoginError::from(error) {
@@ -320,7 +344,7 @@ mod tests {
             SecureUrl::parse(url).unwrap(),
             ClientAuth::basic("cid", ClientSecret::new("secret")),
         )
-        .clock(frameio_auth_core::ManualClock::new(NOW))
+        .transport(crate::TransportSettings::new().clock(frameio_auth_core::ManualClock::new(NOW)))
         .build()
         .unwrap()
     }
@@ -381,6 +405,25 @@ mod tests {
         let request = request.await.unwrap();
         assert!(request.contains("grant_type=refresh_token"), "{request}");
         assert!(request.contains("refresh_token=old-refresh"), "{request}");
+        // The login was granted `openid` only: the refresh asks for that, never for more.
+        assert!(request.contains("scope=openid"), "{request}");
+        assert!(!request.contains("offline_access"), "{request}");
+    }
+
+    #[tokio::test]
+    async fn a_refresh_repeats_the_requested_scopes_only_for_a_login_that_names_none() {
+        let (url, request) =
+            token_endpoint(r#"{"access_token":"new-access","expires_in":60}"#).await;
+        let scopes = Scopes::parse("openid offline_access").unwrap();
+        let current = set(true).with_refresh_token(RefreshToken::new("old-refresh"), None);
+        assert!(current.scopes().is_empty());
+        let renewed = Refresh::new(&client(&url), &scopes)
+            .repeat_scopes(ScopeFormat::SpaceSeparated)
+            .run(&current, NOW)
+            .await
+            .unwrap();
+        assert_eq!(renewed.scopes(), &scopes);
+        let request = request.await.unwrap();
         assert!(request.contains("scope=offline_access+openid"), "{request}");
     }
 
@@ -402,7 +445,7 @@ mod tests {
             receiver,
             "http://127.0.0.1:1/elsewhere",
             || panic!("nothing may begin"),
-            |_| panic!("nothing may be shown"),
+            ShowUrl::new(|_| panic!("nothing may be shown")),
             |error| error,
             |_, _| async { panic!("nothing may be exchanged") },
         )
@@ -418,6 +461,7 @@ mod tests {
     async fn loopback_login_passes_an_error_redirect_through_the_provider_advice() {
         let receiver = LoopbackReceiver::builder().bind().await.unwrap();
         let redirect_uri = receiver.redirect_uri().to_owned();
+        let callback_base = redirect_uri.clone();
         let begin = || {
             AuthorizationRequest::new(
                 SecureUrl::parse("https://auth.example/authorize").unwrap(),
@@ -430,32 +474,27 @@ mod tests {
             receiver,
             &redirect_uri,
             begin,
-            |url| {
+            // The browser runs as the login shows the URL: it follows the redirect to the
+            // receiver and reads the page to the end.
+            ShowUrl::new_async(move |url| async move {
                 let state = url
                     .query_pairs()
                     .find(|(k, _)| k == "state")
                     .unwrap()
                     .1
                     .into_owned();
-                let callback =
-                    Url::parse(&format!("{redirect_uri}?error=access_denied&state={state}"))
-                        .unwrap();
-                tokio::spawn(async move {
-                    let host = callback.host_str().unwrap().to_owned();
-                    let mut stream =
-                        tokio::net::TcpStream::connect((host, callback.port().unwrap()))
-                            .await
-                            .unwrap();
-                    let request = format!(
-                        "GET {}?{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                        callback.path(),
-                        callback.query().unwrap()
-                    );
-                    stream.write_all(request.as_bytes()).await.unwrap();
-                    let mut out = Vec::new();
-                    let _ = stream.read_to_end(&mut out).await;
-                });
-            },
+                let port = Url::parse(&callback_base).unwrap().port().unwrap();
+                let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .unwrap();
+                let request = format!(
+                    "GET /callback?error=access_denied&state={state} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                );
+                stream.write_all(request.as_bytes()).await.unwrap();
+                let mut page = Vec::new();
+                stream.read_to_end(&mut page).await.unwrap();
+                assert!(String::from_utf8_lossy(&page).starts_with("HTTP/1.1 400"));
+            }),
             |_| needs_login(NeedsLoginReason::NoRefreshToken),
             |_, _| async { panic!("nothing may be exchanged") },
         )

@@ -8,13 +8,16 @@ use std::time::Duration;
 
 use fake_ims_support::{fake_ims, s2s_basic, s2s_scopes, token_client};
 use frameio_auth_core::{AccessToken, Clock, ErrorKind, ManualClock};
-use frameio_auth_oauth::{EndpointClient, Grant, ScopeFormat, SecureUrl};
+use frameio_auth_oauth::{EndpointClient, Grant, ScopeFormat, SecureUrl, TransportSettings};
 use frameio_auth_testkit::ims::{Fault, demo, paths};
 
 fn endpoint_client(clock: &ManualClock) -> EndpointClient {
     EndpointClient::builder()
-        .clock(clock.clone())
-        .sleeper(clock.clone())
+        .transport(
+            TransportSettings::new()
+                .clock(clock.clone())
+                .sleeper(clock.clone()),
+        )
         .build()
         .unwrap()
 }
@@ -156,9 +159,12 @@ async fn raw_mode_returns_every_status_and_retries_only_transport_failures() {
 
     // ...and with `no_retries` it surfaces as a transient error after one attempt.
     let single = EndpointClient::builder()
-        .retry_policy(frameio_auth_oauth::RetryPolicy::no_retries())
-        .clock(clock.clone())
-        .sleeper(clock.clone())
+        .transport(
+            TransportSettings::new()
+                .retry_policy(frameio_auth_oauth::RetryPolicy::no_retries())
+                .clock(clock.clone())
+                .sleeper(clock.clone()),
+        )
         .build()
         .unwrap();
     ims.inject_on(paths::PROFILE, Fault::DropConnection, 1);

@@ -180,13 +180,16 @@ async fn the_deadline_gives_a_timeout() {
 
 #[tokio::test]
 async fn https_mode_works_with_a_client_that_trusts_the_certificate() {
-    let receiver = bind(LoopbackReceiver::builder().https()).await;
+    let https = LoopbackReceiver::builder().https().bind().await.unwrap();
+    // The certificate is there by type: no Option to unwrap.
+    let pem = https.certificate_pem().to_owned();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
+    let der = https.certificate_der().to_vec();
+    assert!(https.receiver().is_https());
+    let receiver: LoopbackReceiver = https.into();
     assert!(receiver.is_https());
     let uri = receiver.redirect_uri().to_owned();
     assert!(uri.starts_with("https://localhost:"), "{uri}");
-    let pem = receiver.certificate_pem().unwrap().to_owned();
-    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
-    let der = receiver.certificate_der().unwrap().to_vec();
     let addr = receiver.local_addr();
     let (_, pending) = pending_for(&receiver);
     let state = pending.state().expose_secret().to_owned();
@@ -304,4 +307,34 @@ async fn requests_before_waiting_are_queued_not_lost() {
     let code = receiver.wait_for_code(&pending).await.unwrap();
     assert_eq!(code.expose_secret(), "early");
     assert_eq!(browser_side.await.unwrap().0, 200);
+}
+
+#[tokio::test]
+async fn https_builders_keep_their_settings_and_plain_receivers_are_http() {
+    let https = LoopbackReceiver::builder()
+        .path("/cb")
+        .redirect_host(frameio_auth_oauth::RedirectHost::Ip)
+        .https()
+        .bind()
+        .await
+        .unwrap();
+    let uri = https.receiver().redirect_uri();
+    assert!(
+        uri.starts_with("https://127.0.0.1:") && uri.ends_with("/cb"),
+        "{uri}"
+    );
+    assert!(!format!("{https:?}").contains("BEGIN CERTIFICATE"));
+    let plain = bind(LoopbackReceiver::builder()).await;
+    assert!(!plain.is_https());
+    assert!(plain.redirect_uri().starts_with("http://127.0.0.1:"));
+    let err = LoopbackReceiver::builder()
+        .https()
+        .address("10.0.0.1".parse().unwrap())
+        .bind()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, LoopbackError::NonLoopbackAddress { .. }),
+        "{err:?}"
+    );
 }

@@ -14,17 +14,24 @@ use frameio_auth_core::{
 };
 use frameio_auth_oauth::{
     ClientAuth, Grant, RetryPolicy, ScopeFormat, SecureUrl, TokenClient, TokenClientBuilder,
+    TransportSettings,
 };
 
 const START: Timestamp = Timestamp::from_unix_secs(1_700_000_000);
+
+/// Settings whose time is `clock`.
+fn manual(clock: &ManualClock) -> TransportSettings {
+    TransportSettings::new()
+        .clock(clock.clone())
+        .sleeper(clock.clone())
+}
 
 fn builder(server: &CannedServer, auth: ClientAuth, clock: &ManualClock) -> TokenClientBuilder {
     TokenClient::builder(
         SecureUrl::parse(&server.url("/ims/token/v3")).unwrap(),
         auth,
     )
-    .clock(clock.clone())
-    .sleeper(clock.clone())
+    .transport(manual(clock))
 }
 
 fn client(server: &CannedServer, clock: &ManualClock) -> TokenClient {
@@ -291,7 +298,10 @@ async fn retry_after_is_capped() {
         CannedServer::start(vec![reply(429, &[("Retry-After", "3600")], ""), token_ok()]).await;
     let clock = ManualClock::new(START);
     builder(&server, ClientAuth::public("cid"), &clock)
-        .retry_policy(RetryPolicy::default().with_max_retry_after(Duration::from_secs(5)))
+        .transport(
+            manual(&clock)
+                .retry_policy(RetryPolicy::default().with_max_retry_after(Duration::from_secs(5))),
+        )
         .build()
         .unwrap()
         .request_token(&s2s())
@@ -444,7 +454,7 @@ async fn oversized_bodies_fail_fast() {
     chunked.push_str("0\r\n\r\n");
     let server = CannedServer::start(vec![Reply::Raw(chunked.into_bytes())]).await;
     let err = builder(&server, ClientAuth::public("cid"), &clock)
-        .max_body_bytes(4096)
+        .transport(manual(&clock).max_body_bytes(4096))
         .build()
         .unwrap()
         .request_token(&s2s())
@@ -556,9 +566,7 @@ async fn connection_refused_is_transient_and_retried() {
     drop(listener);
     let clock = ManualClock::new(START);
     let err = TokenClient::builder(SecureUrl::parse(&url).unwrap(), ClientAuth::public("cid"))
-        .clock(clock.clone())
-        .sleeper(clock.clone())
-        .retry_policy(RetryPolicy::default().without_jitter())
+        .transport(manual(&clock).retry_policy(RetryPolicy::default().without_jitter()))
         .build()
         .unwrap()
         .request_token(&s2s())
@@ -575,7 +583,7 @@ async fn attempt_timeout_is_retried() {
     let server = CannedServer::start(vec![Reply::Hang, token_ok()]).await;
     let clock = ManualClock::new(START);
     builder(&server, ClientAuth::public("cid"), &clock)
-        .attempt_timeout(Duration::from_millis(200))
+        .transport(manual(&clock).attempt_timeout(Duration::from_millis(200)))
         .build()
         .unwrap()
         .request_token(&s2s())
@@ -629,19 +637,19 @@ fn builder_rejects_unusable_settings() {
     );
     assert!(
         TokenClient::builder(url.clone(), auth.clone())
-            .max_body_bytes(0)
+            .transport(TransportSettings::new().max_body_bytes(0))
             .build()
             .is_err()
     );
     assert!(
         TokenClient::builder(url.clone(), auth.clone())
-            .max_body_bytes(2 << 20)
+            .transport(TransportSettings::new().max_body_bytes(2 << 20))
             .build()
             .is_err()
     );
     assert!(
         TokenClient::builder(url.clone(), auth.clone())
-            .attempt_timeout(Duration::ZERO)
+            .transport(TransportSettings::new().attempt_timeout(Duration::ZERO))
             .build()
             .is_err()
     );
@@ -664,4 +672,63 @@ fn oauth_error_codes_survive() {
     assert!(
         matches!(err, AuthError::Rejected { error, .. } if error.error == OAuthErrorCode::InvalidScope)
     );
+}
+
+#[tokio::test]
+async fn the_user_agent_is_ours_unless_set() {
+    let server = CannedServer::start(vec![token_ok()]).await;
+    let clock = ManualClock::new(START);
+    client(&server, &clock).request_token(&s2s()).await.unwrap();
+    builder(&server, ClientAuth::public("cid"), &clock)
+        .transport(manual(&clock).user_agent("my-tool/1.0 frameio-auth"))
+        .build()
+        .unwrap()
+        .request_token(&s2s())
+        .await
+        .unwrap();
+    let agents: Vec<_> = server
+        .requests()
+        .iter()
+        .map(|r| r.header("user-agent").unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        agents,
+        [frameio_auth_oauth::USER_AGENT, "my-tool/1.0 frameio-auth"]
+    );
+}
+
+#[tokio::test]
+async fn an_explicit_proxy_carries_the_request_and_no_proxy_turns_it_off() {
+    // The token URL's port is closed: only the proxy can answer.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let token_url = format!("http://{}/token", closed.local_addr().unwrap());
+    drop(closed);
+    let proxy = CannedServer::start(vec![token_ok()]).await;
+    let clock = ManualClock::new(START);
+    let via_proxy = manual(&clock)
+        .retry_policy(RetryPolicy::no_retries())
+        .proxy(frameio_auth_oauth::reqwest::Proxy::all(proxy.url("")).unwrap());
+    let client = |settings: TransportSettings| {
+        TokenClient::builder(
+            SecureUrl::parse(&token_url).unwrap(),
+            ClientAuth::public("cid"),
+        )
+        .transport(settings)
+        .build()
+        .unwrap()
+    };
+    client(via_proxy.clone())
+        .request_token(&s2s())
+        .await
+        .unwrap();
+    let seen = proxy.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].target, token_url, "a proxy gets the absolute URL");
+
+    let err = client(via_proxy.no_proxy())
+        .request_token(&s2s())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transient, "{err}");
+    assert_eq!(proxy.count(), 1, "no_proxy bypassed the proxy");
 }

@@ -13,6 +13,7 @@ use common::{CannedServer, Reply, json, reply};
 use frameio_auth_core::{ClientSecret, ManualClock, RefreshToken, Scopes};
 use frameio_auth_oauth::{
     AuthorizationRequest, ClientAuth, Grant, LoopbackReceiver, ScopeFormat, SecureUrl, TokenClient,
+    TransportSettings,
 };
 use frameio_auth_testkit::tracing_capture::Capture;
 
@@ -115,8 +116,11 @@ async fn client_credentials_with_retries(clock: &ManualClock) -> Vec<String> {
         SecureUrl::parse(&server.url("/ims/token/v3?tenant=LEAKCHECK-query-0123456789")).unwrap(),
         ClientAuth::basic("cid", ClientSecret::new(CLIENT_SECRET)),
     )
-    .clock(clock.clone())
-    .sleeper(clock.clone())
+    .transport(
+        TransportSettings::new()
+            .clock(clock.clone())
+            .sleeper(clock.clone()),
+    )
     .build()
     .unwrap();
     let tokens = client
@@ -146,8 +150,11 @@ async fn refresh_with_a_dropped_connection_then_invalid_grant(clock: &ManualCloc
         SecureUrl::parse(&server.url("/token")).unwrap(),
         ClientAuth::request_body("cid", ClientSecret::new(CLIENT_SECRET)),
     )
-    .clock(clock.clone())
-    .sleeper(clock.clone())
+    .transport(
+        TransportSettings::new()
+            .clock(clock.clone())
+            .sleeper(clock.clone()),
+    )
     .build()
     .unwrap();
     let grant = Grant::refresh_token(RefreshToken::new(REFRESH_TOKEN));
@@ -161,10 +168,11 @@ async fn refresh_with_a_dropped_connection_then_invalid_grant(clock: &ManualCloc
 /// Returns the generated state and verifier.
 async fn loopback_login_and_code_exchange(clock: &ManualClock) -> Vec<String> {
     let mut secrets = Vec::new();
-    let receiver = LoopbackReceiver::builder().https().bind().await.unwrap();
+    let https = LoopbackReceiver::builder().https().bind().await.unwrap();
+    let der = https.certificate_der().to_vec();
+    let receiver = https.into_receiver();
     let uri = receiver.redirect_uri().to_owned();
     let addr = receiver.local_addr();
-    let der = receiver.certificate_der().unwrap().to_vec();
     let (url, pending) = AuthorizationRequest::new(
         SecureUrl::parse("https://ims.example/ims/authorize/v2").unwrap(),
         "cid",
@@ -202,9 +210,12 @@ async fn loopback_login_and_code_exchange(clock: &ManualClock) -> Vec<String> {
         SecureUrl::parse(&server.url("/token")).unwrap(),
         ClientAuth::public_in_query("cid"),
     )
-    .clock(clock.clone())
-    .sleeper(clock.clone())
-    .attempt_timeout(Duration::from_secs(5))
+    .transport(
+        TransportSettings::new()
+            .clock(clock.clone())
+            .sleeper(clock.clone())
+            .attempt_timeout(Duration::from_secs(5)),
+    )
     .build()
     .unwrap();
     client

@@ -15,13 +15,15 @@
 //!   does; [`FileStoreBuilder::check_permissions`]`(false)` turns the check off.
 //! - **Locking**: [`lock`](TokenStore::lock) takes a per-key in-process mutex, then an OS
 //!   file lock (`File::try_lock`) on the key's lock file, held until the guard drops, with a
-//!   deadline ([`FileStore::DEFAULT_LOCK_TIMEOUT`]).
+//!   deadline ([`FileStore::DEFAULT_LOCK_TIMEOUT`]) timed by an injectable
+//!   [`Sleeper`] ([`FileStoreBuilder::sleeper`]).
 //! - **Bad files** (corrupt, truncated, foreign, unknown version) give
 //!   [`StoreError::Corrupt`] naming the file, and are never deleted or overwritten: `save`
 //!   refuses to replace them too. [`FileStore::quarantine`] moves one aside.
 //!
 //! File operations run on Tokio's blocking pool when a Tokio runtime is present (inline
-//! otherwise); waiting for a contended lock needs Tokio's timer.
+//! otherwise); waiting for a contended lock needs Tokio's timer, unless the store was given
+//! another [`Sleeper`].
 //!
 //! ```
 //! use std::time::Duration;
@@ -61,12 +63,16 @@ mod lock;
 mod naming;
 
 use std::fmt;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use frameio_auth_core::{FormatError, StoreError, StoreLock, TokenKey, TokenSet, TokenStore};
+use frameio_auth_core::{
+    FormatError, Sleeper, StoreError, StoreLock, TokenKey, TokenSet, TokenStore,
+};
 
 use crate::naming::{ENTRY_SUFFIX, LOCK_SUFFIX, NameKind};
 
@@ -85,6 +91,16 @@ where
                 source: Some(Box::new(e)),
             })?,
         Err(_) => work(),
+    }
+}
+
+/// Tokio's timer: the default [`Sleeper`] of the lock timeout.
+#[derive(Debug)]
+struct TokioTimer;
+
+impl Sleeper for TokioTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(tokio::time::sleep(duration))
     }
 }
 
@@ -124,6 +140,7 @@ pub struct FileStore {
 struct Shared {
     dir: PathBuf,
     lock_timeout: Option<Duration>,
+    sleeper: Arc<dyn Sleeper>,
     check_permissions: bool,
     mutexes: lock::KeyMutexes,
 }
@@ -153,6 +170,7 @@ impl FileStore {
         FileStoreBuilder {
             dir: None,
             lock_timeout: Some(Self::DEFAULT_LOCK_TIMEOUT),
+            sleeper: Arc::new(TokioTimer),
             check_permissions: true,
         }
     }
@@ -254,6 +272,7 @@ impl fmt::Debug for FileStore {
         f.debug_struct("FileStore")
             .field("dir", &self.shared.dir)
             .field("lock_timeout", &self.shared.lock_timeout)
+            .field("sleeper", &self.shared.sleeper)
             .field("check_permissions", &self.shared.check_permissions)
             .finish_non_exhaustive()
     }
@@ -264,6 +283,7 @@ impl fmt::Debug for FileStore {
 pub struct FileStoreBuilder {
     dir: Option<PathBuf>,
     lock_timeout: Option<Duration>,
+    sleeper: Arc<dyn Sleeper>,
     check_permissions: bool,
 }
 
@@ -288,6 +308,30 @@ impl FileStoreBuilder {
     #[must_use]
     pub fn wait_indefinitely(mut self) -> Self {
         self.lock_timeout = None;
+        self
+    }
+
+    /// What the lock timeout, and the pauses between attempts at a file lock another process
+    /// holds, sleep on. Default: Tokio's timer.
+    ///
+    /// Give tests a `ManualClock`'s `paused_sleeper()`: a contended lock then gives up
+    /// exactly when the test moves the clock past the timeout, with no wall time spent.
+    ///
+    /// ```
+    /// use frameio_auth_core::ManualClock;
+    /// use frameio_auth_store_file::FileStore;
+    ///
+    /// let clock = ManualClock::default();
+    /// let store = FileStore::builder()
+    ///     .dir("/var/lib/my-service/tokens")
+    ///     .sleeper(clock.paused_sleeper())
+    ///     .build()?;
+    /// # let _ = store;
+    /// # Ok::<(), frameio_auth_core::StoreError>(())
+    /// ```
+    #[must_use]
+    pub fn sleeper(mut self, sleeper: impl Sleeper + 'static) -> Self {
+        self.sleeper = Arc::new(sleeper);
         self
     }
 
@@ -316,6 +360,7 @@ impl FileStoreBuilder {
             shared: Arc::new(Shared {
                 dir,
                 lock_timeout: self.lock_timeout,
+                sleeper: self.sleeper,
                 check_permissions: self.check_permissions,
                 mutexes: lock::KeyMutexes::default(),
             }),
@@ -397,6 +442,7 @@ impl TokenStore for FileStore {
             key,
             location,
             self.shared.lock_timeout,
+            &*self.shared.sleeper,
             move || {
                 fsio::ensure_dir(&dir, check)?;
                 fsio::open_lock_file(&path)

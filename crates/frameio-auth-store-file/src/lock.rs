@@ -5,9 +5,8 @@ use std::fs::{File, TryLockError};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use frameio_auth_core::{StoreError, StoreLock, TokenKey};
+use frameio_auth_core::{Deadline, Sleeper, StoreError, StoreLock, TokenKey};
 use tokio::sync::OwnedMutexGuard;
-use tokio::time::Instant;
 
 /// The first pause between two attempts at a contended file lock.
 const FIRST_BACKOFF: Duration = Duration::from_millis(1);
@@ -60,13 +59,14 @@ impl StoreLock for FileLock {
 }
 
 /// Takes `key`'s lock: first the in-process mutex, then the OS lock on `path`, both before
-/// `timeout` (if any) runs out. `open` opens (creating if needed) the lock file; `location`
-/// names it in errors.
+/// `timeout` (if any) runs out on `sleeper`. `open` opens (creating if needed) the lock file;
+/// `location` names it in errors.
 pub(crate) async fn lock<F>(
     mutexes: &KeyMutexes,
     key: &TokenKey,
     location: String,
     timeout: Option<Duration>,
+    sleeper: &dyn Sleeper,
     open: F,
 ) -> Result<FileLock, StoreError>
 where
@@ -76,16 +76,16 @@ where
         key: key.clone(),
         waited: timeout.unwrap_or_default(),
     };
-    let deadline = timeout.map(|t| Instant::now() + t);
+    // One limit for both waits; its timer starts with the first one that blocks, so an
+    // uncontended lock needs no timer.
+    let mut deadline = Deadline::new(sleeper, timeout);
     let mutex = mutexes.get(key);
     let guard = match Arc::clone(&mutex).try_lock_owned() {
         Ok(guard) => guard,
-        Err(_) => match deadline {
-            None => mutex.lock_owned().await,
-            Some(deadline) => tokio::time::timeout_at(deadline, mutex.lock_owned())
-                .await
-                .map_err(|_| timed_out())?,
-        },
+        Err(_) => deadline
+            .run(mutex.lock_owned())
+            .await
+            .ok_or_else(timed_out)?,
     };
     let file = crate::blocking(open).await?;
     let mut backoff = FIRST_BACKOFF;
@@ -93,17 +93,9 @@ where
         match file.try_lock() {
             Ok(()) => break,
             Err(TryLockError::WouldBlock) => {
-                let pause = match deadline {
-                    None => backoff,
-                    Some(deadline) => {
-                        let left = deadline.saturating_duration_since(Instant::now());
-                        if left.is_zero() {
-                            return Err(timed_out());
-                        }
-                        backoff.min(left)
-                    }
-                };
-                tokio::time::sleep(pause).await;
+                if !deadline.pause(backoff).await {
+                    return Err(timed_out());
+                }
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
             Err(TryLockError::Error(source)) => {

@@ -10,10 +10,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use frameio_auth_core::{
-    AccessToken, FormatError, Lifetime, RefreshToken, Scopes, StoreError, Timestamp, TokenKey,
-    TokenSet, TokenStore,
+    AccessToken, Clock, FormatError, Lifetime, ManualClock, RefreshToken, Scopes, StoreError,
+    Timestamp, TokenKey, TokenSet, TokenStore,
 };
 use frameio_auth_store_file::FileStore;
+use frameio_auth_testkit::store::assert_lock_times_out;
 
 const SECRET: &str = "SECRET-access-7f3a9c";
 
@@ -281,30 +282,69 @@ async fn missing_directory_is_empty_and_created_on_save() {
     assert!(store.dir().is_dir());
 }
 
+/// A clock at 0, and a second store on `first`'s directory whose lock waits run on it.
+fn paused_store(first: &FileStore, timeout: Duration) -> (ManualClock, FileStore) {
+    let clock = ManualClock::new(Timestamp::from_unix_secs(0));
+    let store = FileStore::builder()
+        .dir(first.dir())
+        .lock_timeout(timeout)
+        .sleeper(clock.paused_sleeper())
+        .build()
+        .unwrap();
+    (clock, store)
+}
+
 #[tokio::test]
 async fn two_stores_on_one_directory_exclude_each_other_through_the_os_lock() {
     let (_temp, first) = store();
-    let second = FileStore::builder()
-        .dir(first.dir())
-        .lock_timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
+    let timeout = Duration::from_secs(1);
+    let (clock, second) = paused_store(&first, timeout);
     let held = first.lock(&key("a")).await.unwrap();
-    match second.lock(&key("a")).await {
-        Err(StoreError::LockTimeout { key: k, waited }) => {
-            assert_eq!(k, key("a"));
-            assert_eq!(waited, Duration::from_millis(300));
-            let text = StoreError::LockTimeout { key: k, waited }.to_string();
-            assert!(text.contains("timed out"), "{text}");
-        }
-        other => panic!(
-            "expected LockTimeout, got {:?}",
-            other.map(|g| g.key().clone())
-        ),
-    }
+    // Separate stores share no mutex: the second one polls the OS lock, with pauses from
+    // 1 ms doubling to 16 ms, until exactly its timeout.
+    let pauses = assert_lock_times_out(&clock, &second, &key("a"), timeout).await;
+    assert!(pauses > 60, "{pauses} pauses");
+    assert_eq!(clock.sleepers(), 0);
+
     drop(second.lock(&key("b")).await.unwrap());
     drop(held);
     assert_eq!(second.lock(&key("a")).await.unwrap().key(), &key("a"));
+}
+
+#[tokio::test]
+async fn a_polled_file_lock_is_taken_at_the_first_attempt_after_release() {
+    let (_temp, first) = store();
+    let (clock, second) = paused_store(&first, FileStore::DEFAULT_LOCK_TIMEOUT);
+    let held = first.lock(&key("a")).await.unwrap();
+    let waiter = tokio::spawn(async move { second.lock(&key("a")).await.map(|g| g.key().clone()) });
+    // Parked: the timeout's timer and the first 1 ms pause.
+    clock.wait_for_sleepers(2).await;
+    drop(held);
+    assert_eq!(
+        clock.advance_to_next_wake(),
+        Some(Timestamp::from_unix_millis(1))
+    );
+    assert_eq!(waiter.await.unwrap().unwrap(), key("a"));
+    assert_eq!(
+        clock.sleepers(),
+        0,
+        "the timeout's timer went with the wait"
+    );
+}
+
+#[tokio::test]
+async fn clones_wait_for_the_in_process_mutex_until_the_clock_passes_the_timeout() {
+    let (_temp, first) = store();
+    let (clock, store) = paused_store(&first, FileStore::DEFAULT_LOCK_TIMEOUT);
+    let held = store.lock(&key("a")).await.unwrap();
+    let clone = store.clone();
+    let timeout = FileStore::DEFAULT_LOCK_TIMEOUT;
+    assert_eq!(
+        assert_lock_times_out(&clock, &clone, &key("a"), timeout).await,
+        0
+    );
+    assert_eq!(clock.now(), Timestamp::from_unix_secs(30));
+    drop(held);
 }
 
 #[tokio::test]

@@ -22,7 +22,9 @@
 //!   [`StoreError::Corrupt`]; [`delete`](TokenStore::delete) removes it.
 //! - **Locking**: [`lock`](TokenStore::lock) takes a per-key in-process mutex, then an OS
 //!   file lock on a lock file in the platform runtime directory (`$XDG_RUNTIME_DIR` on
-//!   Linux, the temporary directory elsewhere), so other processes are excluded too.
+//!   Linux, the temporary directory elsewhere), so other processes are excluded too. The
+//!   wait gives up after [`KeyringStore::DEFAULT_LOCK_TIMEOUT`], timed by an injectable
+//!   [`Sleeper`] ([`KeyringStoreBuilder::sleeper`]; Tokio's timer by default).
 //! - **No keyring**: [`KeyringStore::new`] fails with [`StoreError::Unavailable`] whose
 //!   message says how to start a Secret Service or switch to the file store.
 //!
@@ -60,12 +62,16 @@ mod lock;
 
 use std::fmt;
 use std::fmt::Write as _;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use frameio_auth_core::{FormatError, StoreError, StoreLock, TokenKey, TokenSet, TokenStore};
+use frameio_auth_core::{
+    ClientSecret, FormatError, Sleeper, StoreError, StoreLock, TokenKey, TokenSet, TokenStore,
+};
 pub use keyring_core;
 use keyring_core::CredentialStore;
 use zeroize::Zeroizing;
@@ -100,6 +106,16 @@ where
                 source: Some(Box::new(e)),
             })?,
         Err(_) => work(),
+    }
+}
+
+/// Tokio's timer: the default [`Sleeper`] of the lock timeout.
+#[derive(Debug)]
+struct TokioTimer;
+
+impl Sleeper for TokioTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(tokio::time::sleep(duration))
     }
 }
 
@@ -509,6 +525,7 @@ struct Shared {
     chunk_size: usize,
     lock_dir: PathBuf,
     lock_timeout: Option<Duration>,
+    sleeper: Arc<dyn Sleeper>,
     mutexes: lock::Mutexes,
 }
 
@@ -540,8 +557,51 @@ impl KeyringStore {
             chunk_size: Self::DEFAULT_CHUNK_SIZE,
             lock_dir: None,
             lock_timeout: Some(Self::DEFAULT_LOCK_TIMEOUT),
+            sleeper: Arc::new(TokioTimer),
             credential_store: None,
         }
+    }
+
+    /// Reads a secret that a person or a tool keeps in this store's service under `account`
+    /// (a profile's `secret_keyring`, for example): the item's value as text, `None` when
+    /// there is no such item. A blocking keyring call.
+    ///
+    /// ```
+    /// use frameio_auth_core::ClientSecret;
+    /// use frameio_auth_store_keyring::KeyringStore;
+    ///
+    /// let store = KeyringStore::builder()
+    ///     .credential_store(keyring_core::mock::Store::new().unwrap())
+    ///     .lock_dir(std::env::temp_dir())
+    ///     .build()?;
+    /// assert!(store.read_secret("work-secret")?.is_none());
+    /// store.write_secret("work-secret", &ClientSecret::new("s3cr3t"))?;
+    /// let secret = store.read_secret("work-secret")?.unwrap();
+    /// assert_eq!(secret.expose_secret(), "s3cr3t");
+    /// # Ok::<(), frameio_auth_core::StoreError>(())
+    /// ```
+    pub fn read_secret(&self, account: &str) -> Result<Option<ClientSecret>, StoreError> {
+        let items = &self.shared.items;
+        let Some(bytes) = items.get(account)? else {
+            return Ok(None);
+        };
+        match std::str::from_utf8(&bytes) {
+            Ok(text) => Ok(Some(ClientSecret::new(text))),
+            Err(_) => Err(StoreError::Corrupt {
+                location: items.location(account),
+                reason: FormatError::Invalid {
+                    reason: "the secret is not UTF-8 text".to_owned(),
+                },
+            }),
+        }
+    }
+
+    /// Keeps `secret` in this store's service under `account`, for
+    /// [`read_secret`](Self::read_secret). A blocking keyring call.
+    pub fn write_secret(&self, account: &str, secret: &ClientSecret) -> Result<(), StoreError> {
+        self.shared
+            .items
+            .set(account, secret.expose_secret().as_bytes())
     }
 
     /// The keyring service name of every item.
@@ -592,6 +652,7 @@ impl KeyringStore {
             dir,
             path,
             self.shared.lock_timeout,
+            &*self.shared.sleeper,
         )
         .await
     }
@@ -720,6 +781,7 @@ impl fmt::Debug for KeyringStore {
             .field("chunk_size", &self.shared.chunk_size)
             .field("lock_dir", &self.shared.lock_dir)
             .field("lock_timeout", &self.shared.lock_timeout)
+            .field("sleeper", &self.shared.sleeper)
             .field("backend", &self.shared.items.store.vendor())
             .finish_non_exhaustive()
     }
@@ -731,6 +793,7 @@ pub struct KeyringStoreBuilder {
     chunk_size: usize,
     lock_dir: Option<PathBuf>,
     lock_timeout: Option<Duration>,
+    sleeper: Arc<dyn Sleeper>,
     credential_store: Option<Arc<CredentialStore>>,
 }
 
@@ -741,6 +804,7 @@ impl fmt::Debug for KeyringStoreBuilder {
             .field("chunk_size", &self.chunk_size)
             .field("lock_dir", &self.lock_dir)
             .field("lock_timeout", &self.lock_timeout)
+            .field("sleeper", &self.sleeper)
             .field("credential_store", &self.credential_store.is_some())
             .finish()
     }
@@ -787,6 +851,26 @@ impl KeyringStoreBuilder {
         self
     }
 
+    /// What the lock timeout, and the pauses between attempts at a lock file another
+    /// process holds, sleep on. Default: Tokio's timer.
+    ///
+    /// Give tests a `ManualClock`'s `paused_sleeper()`: a contended lock then gives up
+    /// exactly when the test moves the clock past the timeout, with no wall time spent.
+    ///
+    /// ```
+    /// use frameio_auth_core::ManualClock;
+    /// use frameio_auth_store_keyring::KeyringStore;
+    ///
+    /// let clock = ManualClock::default();
+    /// let builder = KeyringStore::builder().sleeper(clock.paused_sleeper());
+    /// # let _ = builder;
+    /// ```
+    #[must_use]
+    pub fn sleeper(mut self, sleeper: impl Sleeper + 'static) -> Self {
+        self.sleeper = Arc::new(sleeper);
+        self
+    }
+
     /// Uses this `keyring-core` credential store instead of the platform's (for example
     /// `keyring_core::mock::Store` in unit tests, or another keyring-core store crate).
     #[must_use]
@@ -816,6 +900,7 @@ impl KeyringStoreBuilder {
                 chunk_size: self.chunk_size,
                 lock_dir: self.lock_dir.unwrap_or_else(KeyringStore::default_lock_dir),
                 lock_timeout: self.lock_timeout,
+                sleeper: self.sleeper,
                 mutexes: lock::Mutexes::default(),
             }),
         })

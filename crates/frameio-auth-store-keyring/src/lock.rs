@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use frameio_auth_core::{Deadline, Sleeper};
 use sha2::{Digest, Sha256};
 use tokio::sync::OwnedMutexGuard;
-use tokio::time::Instant;
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(1);
 const MAX_BACKOFF: Duration = Duration::from_millis(16);
@@ -86,24 +86,25 @@ fn open(dir: &Path, path: &Path) -> Result<File, LockFailure> {
         .map_err(|e| LockFailure::Io(path.to_path_buf(), e))
 }
 
-/// Takes the in-process mutex for `name`, then the OS lock on `path`, before `timeout`.
+/// Takes the in-process mutex for `name`, then the OS lock on `path`, before `timeout` runs
+/// out on `sleeper`.
 pub(crate) async fn acquire(
     mutexes: &Mutexes,
     name: &str,
     dir: PathBuf,
     path: PathBuf,
     timeout: Option<Duration>,
+    sleeper: &dyn Sleeper,
 ) -> Result<Held, LockFailure> {
-    let deadline = timeout.map(|t| Instant::now() + t);
+    // One limit for both waits, started by the first one that blocks.
+    let mut deadline = Deadline::new(sleeper, timeout);
     let mutex = mutexes.get(name);
     let guard = match Arc::clone(&mutex).try_lock_owned() {
         Ok(guard) => guard,
-        Err(_) => match deadline {
-            None => mutex.lock_owned().await,
-            Some(deadline) => tokio::time::timeout_at(deadline, mutex.lock_owned())
-                .await
-                .map_err(|_| LockFailure::Timeout)?,
-        },
+        Err(_) => deadline
+            .run(mutex.lock_owned())
+            .await
+            .ok_or(LockFailure::Timeout)?,
     };
     let file = match crate::blocking(move || Ok(open(&dir, &path))).await {
         Ok(opened) => opened?,
@@ -119,17 +120,9 @@ pub(crate) async fn acquire(
         match file.try_lock() {
             Ok(()) => break,
             Err(TryLockError::WouldBlock) => {
-                let pause = match deadline {
-                    None => backoff,
-                    Some(deadline) => {
-                        let left = deadline.saturating_duration_since(Instant::now());
-                        if left.is_zero() {
-                            return Err(LockFailure::Timeout);
-                        }
-                        backoff.min(left)
-                    }
-                };
-                tokio::time::sleep(pause).await;
+                if !deadline.pause(backoff).await {
+                    return Err(LockFailure::Timeout);
+                }
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
             Err(TryLockError::Error(e)) => return Err(LockFailure::Io(PathBuf::new(), e)),

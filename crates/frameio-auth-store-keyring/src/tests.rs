@@ -6,7 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use frameio_auth_core::{AccessToken, Lifetime, RefreshToken, Timestamp};
+use frameio_auth_core::{AccessToken, Clock, Lifetime, ManualClock, RefreshToken, Timestamp};
+use frameio_auth_testkit::store::assert_lock_times_out;
 
 use super::*;
 
@@ -343,27 +344,52 @@ async fn corrupt_entries_are_typed_and_not_overwritten() {
 }
 
 #[tokio::test]
-async fn lock_excludes_and_times_out() {
+async fn lock_excludes_and_times_out_exactly_when_the_clock_passes_the_timeout() {
     let (_temp, dir) = lock_dir();
+    let clock = ManualClock::new(Timestamp::from_unix_secs(0));
     let store = KeyringStore::builder()
         .credential_store(keyring_core::mock::Store::new().unwrap())
         .service(format!("frameio-auth-unit-{}", generation()))
         .lock_dir(&dir)
-        .lock_timeout(Duration::from_millis(200))
+        .sleeper(clock.paused_sleeper())
         .build()
         .unwrap();
     let held = store.lock(&key("a")).await.unwrap();
-    match store.lock(&key("a")).await {
-        Err(StoreError::LockTimeout { key: k, .. }) => assert_eq!(k, key("a")),
-        other => panic!(
-            "expected LockTimeout, got {:?}",
-            other.map(|g| g.key().clone())
-        ),
-    }
+    let timeout = KeyringStore::DEFAULT_LOCK_TIMEOUT;
+    assert_eq!(
+        assert_lock_times_out(&clock, &store, &key("a"), timeout).await,
+        0
+    );
+    assert_eq!(clock.now(), Timestamp::from_unix_secs(30));
     drop(store.lock(&key("b")).await.unwrap());
     drop(held);
     drop(store.lock(&key("a")).await.unwrap());
     assert!(dir.is_dir(), "the lock files went to {}", dir.display());
+}
+
+#[tokio::test]
+async fn a_lock_file_held_by_another_store_is_polled_until_the_timeout() {
+    let (_temp, dir) = lock_dir();
+    let clock = ManualClock::new(Timestamp::from_unix_secs(0));
+    let service = format!("frameio-auth-unit-{}", generation());
+    let builder = || {
+        KeyringStore::builder()
+            .credential_store(keyring_core::mock::Store::new().unwrap())
+            .service(&service)
+            .lock_dir(&dir)
+    };
+    let first = builder().build().unwrap();
+    let timeout = Duration::from_millis(100);
+    let second = builder()
+        .lock_timeout(timeout)
+        .sleeper(clock.paused_sleeper())
+        .build()
+        .unwrap();
+    // Separate stores share no mutex: only the lock file keeps the second one out.
+    let held = first.lock(&key("a")).await.unwrap();
+    let pauses = assert_lock_times_out(&clock, &second, &key("a"), timeout).await;
+    assert!(pauses > 5, "{pauses} pauses");
+    drop(held);
 }
 
 #[tokio::test]

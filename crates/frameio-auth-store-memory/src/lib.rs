@@ -53,11 +53,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use frameio_auth_core::{StoreError, StoreLock, TokenKey, TokenSet, TokenStore};
+use frameio_auth_core::{Deadline, Sleeper, StoreError, StoreLock, TokenKey, TokenSet, TokenStore};
 use tokio::sync::OwnedMutexGuard;
 
 /// A per-key async mutex. Held by the map while anyone may want it, and by every holder and
@@ -75,10 +77,13 @@ type KeyMutex = Arc<tokio::sync::Mutex<()>>;
 ///   [`StoreError::LockTimeout`]; see [`DEFAULT_LOCK_TIMEOUT`](Self::DEFAULT_LOCK_TIMEOUT).
 /// - `Debug` shows the number of entries and their keys, never a token.
 ///
-/// An uncontended `lock` needs no runtime; waiting for a contended lock with a timeout uses
-/// Tokio's timer, so it must happen inside a Tokio runtime with the time driver enabled
-/// (`#[tokio::main]` and `#[tokio::test]` enable it). Under another runtime, build the store
-/// with [`MemoryStoreBuilder::wait_indefinitely`].
+/// An uncontended `lock` needs no runtime. The lock timeout runs on a [`Sleeper`], by default
+/// Tokio's timer, so waiting for a contended lock must then happen inside a Tokio runtime with
+/// the time driver enabled (`#[tokio::main]` and `#[tokio::test]` enable it). Under another
+/// runtime, give the store that runtime's timer with [`MemoryStoreBuilder::sleeper`], or build
+/// it with [`MemoryStoreBuilder::wait_indefinitely`]. Tests give it a `ManualClock`'s
+/// `paused_sleeper()`, so a lock times out exactly when the test moves the clock past the
+/// timeout.
 ///
 /// ```
 /// use std::time::Duration;
@@ -98,6 +103,17 @@ struct Shared {
     entries: Mutex<HashMap<TokenKey, TokenSet>>,
     locks: Mutex<HashMap<TokenKey, KeyMutex>>,
     lock_timeout: Option<Duration>,
+    sleeper: Arc<dyn Sleeper>,
+}
+
+/// Tokio's timer: the default [`Sleeper`] of the lock timeout.
+#[derive(Debug)]
+struct TokioTimer;
+
+impl Sleeper for TokioTimer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(tokio::time::sleep(duration))
+    }
 }
 
 /// Takes a std mutex, recovering from poisoning.
@@ -126,6 +142,7 @@ impl MemoryStore {
     pub fn builder() -> MemoryStoreBuilder {
         MemoryStoreBuilder {
             lock_timeout: Some(Self::DEFAULT_LOCK_TIMEOUT),
+            sleeper: Arc::new(TokioTimer),
         }
     }
 
@@ -170,6 +187,7 @@ impl fmt::Debug for MemoryStore {
             .field("entries", &keys.len())
             .field("keys", &keys)
             .field("lock_timeout", &self.shared.lock_timeout)
+            .field("sleeper", &self.shared.sleeper)
             .finish()
     }
 }
@@ -178,6 +196,7 @@ impl fmt::Debug for MemoryStore {
 #[derive(Clone, Debug)]
 pub struct MemoryStoreBuilder {
     lock_timeout: Option<Duration>,
+    sleeper: Arc<dyn Sleeper>,
 }
 
 impl MemoryStoreBuilder {
@@ -190,11 +209,44 @@ impl MemoryStoreBuilder {
         self
     }
 
-    /// Waits for a lock as long as it takes. Needed to wait for a contended lock outside a
-    /// Tokio runtime; a stuck holder then blocks its waiters forever.
+    /// Waits for a lock as long as it takes: no timer is needed (nor a Tokio runtime), and
+    /// a stuck holder blocks its waiters forever.
     #[must_use]
     pub fn wait_indefinitely(mut self) -> Self {
         self.lock_timeout = None;
+        self
+    }
+
+    /// What the lock timeout sleeps on. Default: Tokio's timer.
+    ///
+    /// Give tests a `ManualClock`'s `paused_sleeper()`: a contended lock then gives up
+    /// exactly when the test moves the clock past the timeout, with no wall time spent.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use frameio_auth_core::{ManualClock, StoreError, TokenKey, TokenStore};
+    /// use frameio_auth_store_memory::MemoryStore;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let clock = ManualClock::default();
+    /// let store = MemoryStore::builder().sleeper(clock.paused_sleeper()).build();
+    /// let key = TokenKey::builder("ims", "prod", "client").build()?;
+    /// let held = store.lock(&key).await?;
+    /// let waiter = tokio::spawn({
+    ///     let (store, key) = (store.clone(), key.clone());
+    ///     async move { store.lock(&key).await.map(drop) }
+    /// });
+    /// clock.wait_for_sleepers(1).await; // the waiter is parked on its timeout
+    /// clock.advance(MemoryStore::DEFAULT_LOCK_TIMEOUT);
+    /// assert!(matches!(waiter.await?, Err(StoreError::LockTimeout { .. })));
+    /// # drop(held);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn sleeper(mut self, sleeper: impl Sleeper + 'static) -> Self {
+        self.sleeper = Arc::new(sleeper);
         self
     }
 
@@ -205,6 +257,7 @@ impl MemoryStoreBuilder {
                 entries: Mutex::new(HashMap::new()),
                 locks: Mutex::new(HashMap::new()),
                 lock_timeout: self.lock_timeout,
+                sleeper: self.sleeper,
             }),
         }
     }
@@ -255,15 +308,13 @@ impl TokenStore for MemoryStore {
         // Uncontended: no timer, so this path works under any runtime.
         let guard = match Arc::clone(&mutex).try_lock_owned() {
             Ok(guard) => guard,
-            Err(_) => match self.shared.lock_timeout {
-                None => mutex.lock_owned().await,
-                Some(timeout) => tokio::time::timeout(timeout, mutex.lock_owned())
-                    .await
-                    .map_err(|_| StoreError::LockTimeout {
-                        key: key.clone(),
-                        waited: timeout,
-                    })?,
-            },
+            Err(_) => Deadline::new(&*self.shared.sleeper, self.shared.lock_timeout)
+                .run(mutex.lock_owned())
+                .await
+                .ok_or_else(|| StoreError::LockTimeout {
+                    key: key.clone(),
+                    waited: self.shared.lock_timeout.unwrap_or_default(),
+                })?,
         };
         Ok(Box::new(MemoryLock {
             key: key.clone(),
@@ -276,7 +327,8 @@ impl TokenStore for MemoryStore {
 mod tests {
     use std::time::Duration;
 
-    use frameio_auth_core::{AccessToken, Lifetime, RefreshToken, Timestamp};
+    use frameio_auth_core::{AccessToken, Clock, Lifetime, ManualClock, RefreshToken, Timestamp};
+    use frameio_auth_testkit::store::assert_lock_times_out;
 
     use super::*;
 
@@ -339,6 +391,39 @@ mod tests {
         drop(store.lock(&key("b")).await.unwrap());
         drop(held);
         drop(store.lock(&key("a")).await.unwrap());
+    }
+
+    /// A clock at 0, and a store whose lock timeout (the default) sleeps on it.
+    fn paused_store() -> (ManualClock, MemoryStore) {
+        let clock = ManualClock::new(Timestamp::from_unix_secs(0));
+        let store = MemoryStore::builder()
+            .sleeper(clock.paused_sleeper())
+            .build();
+        (clock, store)
+    }
+
+    #[tokio::test]
+    async fn paused_lock_timeout_ends_exactly_when_the_clock_passes_it() {
+        let (clock, store) = paused_store();
+        let held = store.lock(&key("a")).await.unwrap();
+        let timeout = MemoryStore::DEFAULT_LOCK_TIMEOUT;
+        let pauses = assert_lock_times_out(&clock, &store, &key("a"), timeout).await;
+        assert_eq!(pauses, 0, "a mutex wait has no pauses");
+        assert_eq!(clock.now(), Timestamp::from_unix_secs(30));
+        drop(held);
+    }
+
+    #[tokio::test]
+    async fn paused_lock_timeout_is_withdrawn_when_the_lock_comes_first() {
+        let (clock, store) = paused_store();
+        let held = store.lock(&key("a")).await.unwrap();
+        let waiter =
+            tokio::spawn(async move { store.lock(&key("a")).await.map(|g| g.key().clone()) });
+        clock.wait_for_sleepers(1).await;
+        clock.advance(Duration::from_secs(29));
+        drop(held);
+        assert_eq!(waiter.await.unwrap().unwrap(), key("a"));
+        assert_eq!(clock.sleepers(), 0, "the timer went with the wait");
     }
 
     #[tokio::test]

@@ -6,7 +6,8 @@
 //!   `frameio_auth_testkit::store::conformance(Arc::new(MyStore::new())).await`. It uses
 //!   random keys and cleans up after itself, so it is safe against a real OS keyring.
 //! - [`ManualClock`] (re-exported from `frameio-auth-core`): time that moves only when a test
-//!   says so, with [`Clock`], [`Sleeper`] and [`Timestamp`].
+//!   says so, with [`Clock`], [`Sleeper`] and [`Timestamp`]. Its [`PausedSleeper`]
+//!   (`clock.paused_sleeper()`) makes code under test wait until the test moves the clock.
 //! - Fake servers that speak HTTP on 127.0.0.1 port 0: a fake Adobe IMS in module [`ims`], and
 //!   fake Frame.io V2 (OAuth and `/v2/me`) and V4 (`/v4/me`) APIs in module [`v2`].
 //! - `tracing_capture` (feature `tracing-capture`, off by default): `Capture`, a subscriber
@@ -35,6 +36,6 @@ pub mod store;
 pub mod tracing_capture;
 pub mod v2;
 
-pub use frameio_auth_core::{Clock, ManualClock, Sleeper, Timestamp};
+pub use frameio_auth_core::{Clock, ManualClock, PausedSleeper, Sleeper, Timestamp};
 pub use ims::FakeIms;
 pub use v2::{FakeFrameioV2, FakeFrameioV4};

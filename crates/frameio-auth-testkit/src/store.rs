@@ -66,6 +66,13 @@
 //! store that panics, or a run that is killed, can leave entries behind; they are all under
 //! the provider [`KEY_PROVIDER`].)
 //!
+//! # Lock timeouts on a paused clock
+//!
+//! [`assert_lock_times_out`] checks a store's lock timeout with no wall time: the store
+//! sleeps on a `ManualClock`'s `paused_sleeper()`, and the helper moves the clock to one
+//! millisecond before the timeout (the lock must still wait), then to the timeout (it must
+//! give up with `StoreError::LockTimeout`).
+//!
 //! # Runtime and timeouts
 //!
 //! The suite needs a Tokio runtime with the time driver (`#[tokio::test]` has one; the
@@ -87,6 +94,9 @@ use frameio_auth_core::{
 
 mod checks;
 mod fixtures;
+mod paused_lock;
+
+pub use paused_lock::assert_lock_times_out;
 
 /// The provider part of every [`TokenKey`] the suite creates (one check also uses this name
 /// followed by `-other`).

@@ -168,6 +168,13 @@ async fn demo_ims() -> FakeIms {
         .unwrap()
 }
 
+/// The demo clients, with refresh-token reuse detection off.
+async fn ims_without_reuse_detection() -> FakeIms {
+    FakeIms::start(FakeImsConfig::with_demo_clients().refresh_token_reuse_detection(false))
+        .await
+        .unwrap()
+}
+
 async fn s2s_token(ims: &FakeIms) -> Resp {
     post_form(
         ims,
@@ -234,6 +241,59 @@ async fn web_tokens(ims: &FakeIms, scope: &str) -> Value {
     .await;
     assert_eq!(resp.status, 200, "{:?}", resp.json());
     resp.json()
+}
+
+/// A `refresh_token` grant by the Web App (Basic authentication).
+async fn refresh(ims: &FakeIms, refresh_token: &str) -> Resp {
+    post_form(
+        ims,
+        paths::TOKEN,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+        Some(&basic(demo::WEB_CLIENT_ID, demo::WEB_SECRET)),
+    )
+    .await
+}
+
+/// A `refresh_token` grant by the Single Page App (a public client).
+async fn spa_refresh(ims: &FakeIms, refresh_token: &str) -> Resp {
+    post_form(
+        ims,
+        paths::TOKEN,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", demo::SPA_CLIENT_ID),
+        ],
+        None,
+    )
+    .await
+}
+
+/// The access and refresh token of a token response.
+fn pair(body: &Value) -> (String, String) {
+    (
+        body["access_token"].as_str().unwrap().to_owned(),
+        body["refresh_token"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn validate_reason(ims: &FakeIms, kind: &str, token: &str) -> Value {
+    let v = post_form(
+        ims,
+        paths::VALIDATE,
+        &[
+            ("type", kind),
+            ("client_id", demo::WEB_CLIENT_ID),
+            ("token", token),
+        ],
+        None,
+    )
+    .await
+    .json();
+    v["reason"].clone()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -722,18 +782,15 @@ async fn native_app_with_custom_scheme_and_loopback_pattern() {
 
 #[tokio::test]
 async fn refresh_rotates_and_a_spent_token_is_invalid_grant() {
-    let ims = demo_ims().await;
+    // Reuse detection off: this test replays the spent token and then goes on with the
+    // newest one (scope narrowing, client binding), which detection would have revoked.
+    // Detection has its own tests below.
+    let ims = ims_without_reuse_detection().await;
     let auth = basic(demo::WEB_CLIENT_ID, demo::WEB_SECRET);
     let first = web_tokens(&ims, "openid offline_access profile").await;
     let rt1 = first["refresh_token"].as_str().unwrap().to_owned();
 
-    let resp = post_form(
-        &ims,
-        paths::TOKEN,
-        &[("grant_type", "refresh_token"), ("refresh_token", &rt1)],
-        Some(&auth),
-    )
-    .await;
+    let resp = refresh(&ims, &rt1).await;
     assert_eq!(resp.status, 200, "{:?}", resp.json());
     let second = resp.json();
     let rt2 = second["refresh_token"].as_str().unwrap().to_owned();
@@ -742,13 +799,7 @@ async fn refresh_rotates_and_a_spent_token_is_invalid_grant() {
     assert!(!ims.is_refresh_token_active(&rt1));
     assert!(ims.is_refresh_token_active(&rt2));
 
-    let reuse = post_form(
-        &ims,
-        paths::TOKEN,
-        &[("grant_type", "refresh_token"), ("refresh_token", &rt1)],
-        Some(&auth),
-    )
-    .await;
+    let reuse = refresh(&ims, &rt1).await;
     assert_eq!(
         (reuse.status, reuse.error().as_str()),
         (400, "invalid_grant")
@@ -770,32 +821,130 @@ async fn refresh_rotates_and_a_spent_token_is_invalid_grant() {
         (widen.status, widen.error().as_str()),
         (400, "invalid_scope")
     );
-    let resp = post_form(
-        &ims,
-        paths::TOKEN,
-        &[("grant_type", "refresh_token"), ("refresh_token", &rt2)],
-        Some(&auth),
-    )
-    .await;
+    let resp = refresh(&ims, &rt2).await;
     assert_eq!(resp.status, 200);
     assert_eq!(ims.grant_count("refresh_token"), 4);
+    assert_eq!(
+        ims.refresh_grants_served(),
+        2,
+        "the replay and the widening were refused"
+    );
+    assert_eq!(ims.refresh_token_reuses_detected(), 0, "detection is off");
     assert_eq!(ims.token_requests(), 5);
     assert_eq!(ims.issued_refresh_tokens(), 3);
 
     // Another client cannot use this client's refresh token.
     let rt3 = resp.json()["refresh_token"].as_str().unwrap().to_owned();
-    let resp = post_form(
-        &ims,
-        paths::TOKEN,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", &rt3),
-            ("client_id", demo::SPA_CLIENT_ID),
-        ],
-        None,
-    )
-    .await;
+    let resp = spa_refresh(&ims, &rt3).await;
     assert_eq!((resp.status, resp.error().as_str()), (400, "invalid_grant"));
+}
+
+#[tokio::test]
+async fn a_replayed_refresh_token_revokes_the_whole_grant() {
+    let ims = demo_ims().await;
+    assert!(ims.config().detects_refresh_token_reuse(), "on by default");
+    let (at1, rt1) = pair(&web_tokens(&ims, "openid offline_access profile").await);
+    let resp = refresh(&ims, &rt1).await;
+    assert_eq!(resp.status, 200);
+    let (at2, rt2) = pair(&resp.json());
+    let resp = refresh(&ims, &rt2).await;
+    assert_eq!(resp.status, 200);
+    let (at3, rt3) = pair(&resp.json());
+    // Another grant of the same client and user, which the replay must not touch.
+    let (bystander_access, bystander_refresh) =
+        pair(&web_tokens(&ims, "openid offline_access").await);
+    assert_eq!(ims.refresh_grants_served(), 2);
+    assert_eq!(ims.refresh_token_reuses_detected(), 0);
+
+    // The first, long-spent refresh token comes back.
+    let reuse = refresh(&ims, &rt1).await;
+    assert_eq!(
+        (reuse.status, reuse.error().as_str()),
+        (400, "invalid_grant")
+    );
+    let description = reuse.json()["error_description"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(description.contains("revoked the grant"), "{description}");
+    assert_eq!(ims.refresh_token_reuses_detected(), 1);
+
+    // The newest refresh token is dead: invalid_grant, validate says revoked.
+    assert!(!ims.is_refresh_token_active(&rt3));
+    let resp = refresh(&ims, &rt3).await;
+    assert_eq!((resp.status, resp.error().as_str()), (400, "invalid_grant"));
+    assert_eq!(
+        validate_reason(&ims, "refresh_token", &rt3).await,
+        "revoked"
+    );
+    // Spent ones stay spent.
+    assert_eq!(validate_reason(&ims, "refresh_token", &rt2).await, "used");
+    // Every access token of the grant is dead: validate and the bearer endpoints refuse it.
+    for at in [&at1, &at2, &at3] {
+        assert!(!ims.is_access_token_active(at));
+        assert_eq!(validate_reason(&ims, "access_token", at).await, "revoked");
+    }
+    let userinfo = format!("{}?client_id={}", paths::USERINFO, demo::WEB_CLIENT_ID);
+    assert_eq!(get(&ims, &userinfo, Some(&at3)).await.status, 401);
+    assert_eq!(get(&ims, paths::PROFILE, Some(&at3)).await.status, 401);
+    assert_eq!(
+        ims.refresh_grants_served(),
+        2,
+        "nothing was served after the replay"
+    );
+
+    // The other grant lives on.
+    assert!(ims.is_access_token_active(&bystander_access));
+    assert_eq!(
+        get(&ims, &userinfo, Some(&bystander_access)).await.status,
+        200
+    );
+    let resp = refresh(&ims, &bystander_refresh).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(ims.refresh_grants_served(), 3);
+
+    // Every presentation of a spent token counts, even of a grant already revoked.
+    let again = refresh(&ims, &rt2).await;
+    assert_eq!(again.error(), "invalid_grant");
+    assert_eq!(ims.refresh_token_reuses_detected(), 2);
+    assert_eq!(ims.grant_count("refresh_token"), 6);
+}
+
+#[tokio::test]
+async fn a_spent_token_from_another_client_revokes_nothing() {
+    let ims = demo_ims().await;
+    let (at1, rt1) = pair(&web_tokens(&ims, "openid offline_access").await);
+    let resp = refresh(&ims, &rt1).await;
+    let (at2, rt2) = pair(&resp.json());
+    // A public client presents the web app's spent token: refused, but it proves nothing
+    // about the web app's grant.
+    let resp = spa_refresh(&ims, &rt1).await;
+    assert_eq!((resp.status, resp.error().as_str()), (400, "invalid_grant"));
+    assert_eq!(ims.refresh_token_reuses_detected(), 0);
+    assert!(ims.is_refresh_token_active(&rt2));
+    assert!(ims.is_access_token_active(&at2));
+    assert!(
+        ims.is_access_token_active(&at1),
+        "refresh does not revoke earlier tokens"
+    );
+}
+
+#[tokio::test]
+async fn without_reuse_detection_a_replay_is_refused_and_the_grant_lives() {
+    let ims = ims_without_reuse_detection().await;
+    assert!(!ims.config().detects_refresh_token_reuse());
+    let (_, rt1) = pair(&web_tokens(&ims, "openid offline_access").await);
+    let (at2, rt2) = pair(&refresh(&ims, &rt1).await.json());
+    let reuse = refresh(&ims, &rt1).await;
+    assert_eq!(
+        (reuse.status, reuse.error().as_str()),
+        (400, "invalid_grant")
+    );
+    assert_eq!(ims.refresh_token_reuses_detected(), 0);
+    assert!(ims.is_refresh_token_active(&rt2));
+    assert!(ims.is_access_token_active(&at2));
+    assert_eq!(refresh(&ims, &rt2).await.status, 200);
+    assert_eq!(ims.refresh_grants_served(), 2);
 }
 
 #[tokio::test]
@@ -1489,6 +1638,60 @@ async fn dropped_connection_sends_nothing_then_recovers() {
     assert_eq!(ims.token_requests(), 1);
     assert_eq!(ims.grant_count("client_credentials"), 1);
     assert_eq!(s2s_token(&ims).await.status, 200);
+}
+
+#[tokio::test]
+async fn reset_connection_is_a_tcp_reset_then_recovers() {
+    let ims = demo_ims().await;
+    ims.inject_on(paths::TOKEN, Fault::ResetConnection, 1);
+    let request = format!(
+        "POST {} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 29\r\n\r\ngrant_type=client_credentials",
+        paths::TOKEN
+    );
+    let error = raw(ims.addr(), request.as_bytes()).await.unwrap_err();
+    assert_eq!(error.kind(), io::ErrorKind::ConnectionReset, "{error}");
+    assert_eq!(ims.token_requests(), 1);
+    assert_eq!(ims.faults_fired(), 1);
+    assert_eq!(
+        ims.issued_access_tokens(),
+        0,
+        "a reset request changes nothing"
+    );
+    assert_eq!(s2s_token(&ims).await.status, 200);
+}
+
+#[tokio::test]
+async fn random_cycle_of_faults_hits_about_its_share() {
+    let ims = demo_ims().await;
+    ims.inject_on(
+        paths::TOKEN,
+        Fault::Cycle(vec![Fault::Status500, Fault::RetryAfter { secs: 1 }]),
+        Schedule::Random {
+            percent: 50,
+            seed: 42,
+        },
+    );
+    let mut statuses = Vec::new();
+    for _ in 0..40 {
+        statuses.push(s2s_token(&ims).await.status);
+    }
+    let faulted: Vec<u16> = statuses.iter().copied().filter(|&s| s != 200).collect();
+    assert!((8..=32).contains(&faulted.len()), "{statuses:?}");
+    // The faults alternate: 500, 429, 500, ...
+    for (i, status) in faulted.iter().enumerate() {
+        assert_eq!(*status, if i % 2 == 0 { 500 } else { 429 }, "{statuses:?}");
+    }
+    assert_eq!(ims.faults_fired(), faulted.len() as u64);
+    assert_eq!(
+        ims.pending_faults(),
+        1,
+        "a random schedule runs until cleared"
+    );
+    assert_eq!(
+        ims.issued_access_tokens(),
+        statuses.len() - faulted.len(),
+        "faulted requests issue nothing"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 //! `FakeFrameioV2` (and `FakeFrameioV4`) driven over raw HTTP/1.1, for behaviours the client
 //! crates' tests do not reach: `Rotation::ReturnSame`, a confidential app's `client_secret` in
-//! the body, a reused code, a PKCE mismatch, and that the fakes' `Debug` shows no token.
+//! the body, a reused code, a PKCE mismatch, a login granted fewer scopes than asked and a
+//! refresh asking for more than the grant, and that the fakes' `Debug` shows no token.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a panic is how a test fails
 
 use std::fmt::Write as _;
@@ -9,7 +10,9 @@ use std::net::SocketAddr;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use frameio_auth_core::PkceVerifier;
-use frameio_auth_testkit::v2::{FakeFrameioV2, FakeFrameioV2Config, Rotation, demo, paths};
+use frameio_auth_testkit::v2::{
+    ALL_SCOPES, FakeFrameioV2, FakeFrameioV2Config, FakeV2App, Rotation, demo, paths,
+};
 use frameio_auth_testkit::{FakeFrameioV4, FakeIms};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -273,4 +276,68 @@ async fn v4_debug_shows_no_token() {
             "{text}"
         );
     }
+}
+
+/// A refresh of `refresh` by the confidential demo app, asking for `scope` if given.
+async fn refresh_with(fake: &FakeFrameioV2, refresh: &str, scope: Option<&str>) -> (u16, Value) {
+    let mut pairs = vec![("grant_type", "refresh_token"), ("refresh_token", refresh)];
+    pairs.extend(scope.map(|scope| ("scope", scope)));
+    token(fake.addr(), &pairs, Some(&basic())).await
+}
+
+#[tokio::test]
+async fn a_stingy_app_grants_fewer_scopes_and_a_refresh_may_not_ask_for_more() {
+    let stingy = FakeV2App::confidential(
+        demo::CONFIDENTIAL_CLIENT_ID,
+        demo::CONFIDENTIAL_SECRET,
+        demo::REDIRECT,
+        ALL_SCOPES,
+    )
+    .grants_only("offline asset.read");
+    let fake = FakeFrameioV2::start(FakeFrameioV2Config::with_demo_apps().app(stingy))
+        .await
+        .unwrap();
+    // Asked for `account.read offline`: granted `offline` only, and told so.
+    let code = code(&fake, demo::CONFIDENTIAL_CLIENT_ID, None).await;
+    let (status, body) = exchange(&fake, &code).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "offline");
+    let refresh = body["refresh_token"].as_str().unwrap().to_owned();
+
+    let (status, body) = refresh_with(&fake, &refresh, Some("account.read offline")).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_scope"))
+    );
+    assert_eq!(
+        body["error_description"],
+        "refresh token missing requested scope"
+    );
+    // The refusal did not spend the refresh token: asking for the grant works.
+    let (status, body) = refresh_with(&fake, &refresh, Some("offline")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["scope"], "offline");
+}
+
+#[tokio::test]
+async fn a_login_granted_none_of_its_scopes_is_refused() {
+    let fake = FakeFrameioV2::start(FakeFrameioV2Config::new().app(
+        FakeV2App::pkce(demo::PKCE_CLIENT_ID, demo::REDIRECT, ALL_SCOPES).grants_only("offline"),
+    ))
+    .await
+    .unwrap();
+    let verifier = PkceVerifier::generate().unwrap();
+    let query = form(&[
+        ("client_id", demo::PKCE_CLIENT_ID),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("state", "st-2"),
+        ("scope", "account.read"),
+        ("code_challenge", verifier.challenge().as_str()),
+        ("code_challenge_method", "S256"),
+    ]);
+    let target = format!("{}?{query}", paths::AUTHORIZE);
+    let (status, location, _) = send(fake.addr(), "GET", &target, &[], "").await;
+    assert_eq!(status, 302);
+    assert!(location.unwrap().contains("error=invalid_scope"));
 }

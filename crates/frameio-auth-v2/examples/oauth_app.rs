@@ -23,6 +23,7 @@ use std::io::Write;
 
 use frameio_auth_core::ClientSecret;
 use frameio_auth_oauth::LoopbackReceiver;
+use frameio_auth_oauth::user_login::ShowUrl;
 use frameio_auth_v2::{
     DEFAULT_API_BASE_URL, DEFAULT_OAUTH_BASE_URL, FrameioApi, V2OAuthApp, parse_list,
 };
@@ -53,13 +54,21 @@ pub async fn run(
         .base_url(env("FRAMEIO_API_BASE_URL").unwrap_or_else(|| DEFAULT_API_BASE_URL.to_owned()))
         .build()?;
 
-    let tokens = app
-        .login_with_loopback(receiver, |url| {
+    // The login shows the URL through a channel, so it can be printed to `out` (borrowed
+    // here) while the login waits for the redirect.
+    let (shown, url) = tokio::sync::oneshot::channel();
+    let show = ShowUrl::new(move |url| {
+        let _ = shown.send(url.clone());
+    });
+    let print = async {
+        if let Ok(url) = url.await {
             // A failed write shows up at the next one.
             let _ = writeln!(out, "Open this URL in a browser to sign in:\n{url}")
                 .and_then(|()| out.flush());
-        })
-        .await?;
+        }
+    };
+    let (tokens, ()) = tokio::join!(app.login_with_loopback(receiver, show), print);
+    let tokens = tokens?;
     writeln!(
         out,
         "signed in; access token {:?}, refresh token: {}",

@@ -1,11 +1,11 @@
 //! Checking a token: `GET /v2/me` and `GET /v4/me`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
 
-use frameio_auth_core::{AccessToken, Clock, ConfigError, SystemClock};
-use frameio_auth_oauth::{EndpointClient, EndpointResponse, RetryPolicy, SecureUrl};
+use frameio_auth_core::{AccessToken, ConfigError};
+use frameio_auth_oauth::{
+    EndpointClient, EndpointResponse, RetryPolicy, SecureUrl, TransportSettings,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -103,7 +103,6 @@ pub struct FrameioApi {
     v2_me: SecureUrl,
     v4_me: SecureUrl,
     client: EndpointClient,
-    clock: Arc<dyn Clock>,
 }
 
 impl FrameioApi {
@@ -116,8 +115,7 @@ impl FrameioApi {
     pub fn builder() -> FrameioApiBuilder {
         FrameioApiBuilder {
             base_url: DEFAULT_API_BASE_URL.to_owned(),
-            timeout: None,
-            clock: Arc::new(SystemClock),
+            transport: TransportSettings::default(),
         }
     }
 
@@ -161,7 +159,7 @@ impl FrameioApi {
         parse: impl FnOnce(&[u8]) -> Result<T, serde_json::Error>,
     ) -> Result<Checked<T>, ApiError> {
         if !response.is_success() {
-            let error = ApiError::from_response(response, self.clock.now());
+            let error = ApiError::from_response(response, self.client.clock().now());
             tracing::debug!(status = response.status(), "Frame.io API error");
             return Err(error);
         }
@@ -186,8 +184,7 @@ impl FrameioApi {
 #[derive(Debug)]
 pub struct FrameioApiBuilder {
     base_url: String,
-    timeout: Option<Duration>,
-    clock: Arc<dyn Clock>,
+    transport: TransportSettings,
 }
 
 impl FrameioApiBuilder {
@@ -199,17 +196,15 @@ impl FrameioApiBuilder {
         self
     }
 
-    /// The time limit of one request (default: the oauth crate's 30 s).
+    /// How the client talks HTTP: timeouts, extra root certificates, proxy, user agent, and
+    /// the clock (for HTTP-date `Retry-After` values). Default: [`TransportSettings::default`].
+    ///
+    /// The retry policy of `settings` is not used: every call is one attempt, and what to do
+    /// after a failure (a 429's wait, a 5xx) is the caller's decision. Give the attempt
+    /// timeout and the overall deadline the same value, the time limit of a call.
     #[must_use]
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
-    }
-
-    /// Where "now" comes from, for HTTP-date `Retry-After` values (default: the system clock).
-    #[must_use]
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
+    pub fn transport(mut self, settings: TransportSettings) -> Self {
+        self.transport = settings;
         self
     }
 
@@ -217,18 +212,13 @@ impl FrameioApiBuilder {
     pub fn build(self) -> Result<FrameioApi, ConfigError> {
         let base = self.base_url.trim_end_matches('/');
         // One attempt, no retries (not even of transport failures): the caller decides.
-        let mut client = EndpointClient::builder()
-            .retry_policy(RetryPolicy::no_retries())
-            .clock(Arc::clone(&self.clock));
-        if let Some(timeout) = self.timeout {
-            // With a single attempt, the request's deadline is the attempt's.
-            client = client.attempt_timeout(timeout).overall_deadline(timeout);
-        }
+        let client = EndpointClient::builder()
+            .transport(self.transport.retry_policy(RetryPolicy::no_retries()))
+            .build()?;
         Ok(FrameioApi {
             v2_me: SecureUrl::parse(&format!("{base}/v2/me"))?,
             v4_me: SecureUrl::parse(&format!("{base}/v4/me"))?,
-            client: client.build()?,
-            clock: self.clock,
+            client,
         })
     }
 }

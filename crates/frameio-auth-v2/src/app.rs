@@ -1,18 +1,16 @@
 //! The Frame.io V2 OAuth 2 app: authorization code flow, with a secret (Basic) or PKCE only.
 
 use std::fmt;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 use frameio_auth_core::{
-    AuthError, AuthorizationCode, ClientSecret, Clock, ConfigError, Scopes, Sleeper, SystemClock,
-    TokenKey, TokenSet,
+    AuthError, AuthorizationCode, ClientSecret, ConfigError, Scopes, TokenKey, TokenSet,
 };
 use frameio_auth_oauth::url::Url;
-use frameio_auth_oauth::user_login::{self, Refresh};
+use frameio_auth_oauth::user_login::{self, Refresh, ShowUrl, UserLogin};
 use frameio_auth_oauth::{
     AuthorizationRequest, ClientAuth, LoginError, LoopbackReceiver, PendingAuthorization,
-    RetryPolicy, ScopeFormat, SecureUrl, TokenClient,
+    ScopeFormat, SecureUrl, TokenClient, TransportSettings,
 };
 
 use crate::scope::to_core;
@@ -40,11 +38,19 @@ pub const TOKEN_PATH: &str = "/oauth2/token";
 ///   without a request, and a [`PendingAuthorization`] started by another app (client id or
 ///   redirect URI) is refused before its code is exchanged.
 /// - Its [`TokenKey`] has the provider `frameio-v2`, apart from any IMS credential.
+/// - It implements [`UserLogin`], the login contract of every user credential (the inherent
+///   `authorization_request`, `begin`, `complete`, `complete_with_code`, `exchange_code` and
+///   `login_with_loopback` are its methods), so code that takes a `&dyn UserLogin` drives it
+///   like an IMS credential.
+/// - Frame.io V2 documents no revocation endpoint: [`revoke`] keeps the default
+///   [`Revocation::Unsupported`], and a logout only deletes the stored copy.
 ///
 /// All OAuth mechanics (URLs, PKCE, `state`, client authentication, retries) come from
 /// `frameio-auth-oauth`; this type holds only what is specific to Frame.io V2.
 ///
 /// [`fetch`]: frameio_auth_core::TokenSource::fetch
+/// [`revoke`]: frameio_auth_core::TokenSource::revoke
+/// [`Revocation::Unsupported`]: frameio_auth_core::Revocation::Unsupported
 /// [`NeedsLoginReason::NoRefreshToken`]: frameio_auth_core::NeedsLoginReason::NoRefreshToken
 /// [`NeedsLoginReason::RefreshTokenExpired`]: frameio_auth_core::NeedsLoginReason::RefreshTokenExpired
 ///
@@ -61,7 +67,7 @@ pub const TOKEN_PATH: &str = "/oauth2/token";
 /// assert!(url.query_pairs().any(|(k, v)| k == "scope" && v == "account.read asset.read offline"));
 /// assert!(url.query_pairs().any(|(k, v)| k == "code_challenge_method" && v == "S256"));
 /// // ... send the browser to `url`; the redirect comes back to the callback:
-/// // let tokens = app.finish(&pending, &callback_url).await?;
+/// // let tokens = app.complete(&pending, &callback_url).await?;
 /// # let _ = pending;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -74,7 +80,6 @@ pub struct V2OAuthApp {
     authorize_url: SecureUrl,
     token: TokenClient,
     confidential: bool,
-    clock: Arc<dyn Clock>,
     key: TokenKey,
 }
 
@@ -94,9 +99,7 @@ impl V2OAuthApp {
             token_url: None,
             environment: "prod".to_owned(),
             profile: "default".to_owned(),
-            clock: Arc::new(SystemClock),
-            sleeper: None,
-            retry: None,
+            transport: TransportSettings::default(),
         }
     }
 
@@ -135,12 +138,13 @@ impl V2OAuthApp {
         self.token.token_url()
     }
 
-    /// Starts a login: the URL to send the browser to, and the [`PendingAuthorization`] to keep
-    /// until the redirect comes back (it checks `state` and holds the PKCE verifier).
+    /// The authorization request, ready to [`build`](AuthorizationRequest::build) or to adjust
+    /// first (`prompt`, `login_hint`, extra parameters, where Frame.io accepts them). Scopes are
+    /// space separated.
     ///
     /// Logs a warning when `offline` is not requested: the login will then end when the
     /// 1-hour access token expires.
-    pub fn begin(&self) -> Result<(Url, PendingAuthorization), AuthError> {
+    pub fn authorization_request(&self) -> Result<AuthorizationRequest, AuthError> {
         if !self.requests_offline() {
             tracing::warn!(
                 client_id = %self.client_id,
@@ -149,32 +153,47 @@ impl V2OAuthApp {
                  (after 1 hour)"
             );
         }
-        AuthorizationRequest::new(
+        Ok(AuthorizationRequest::new(
             self.authorize_url.clone(),
             self.client_id.clone(),
             self.redirect_uri.clone(),
         )
-        .scopes(&self.core_scopes, ScopeFormat::SpaceSeparated)
-        .build()
+        .scopes(&self.core_scopes, ScopeFormat::SpaceSeparated))
     }
 
-    /// Checks that `pending` was started by this app, checks the redirect URL (its `state`, or
-    /// the `error` it carries) and exchanges the code.
-    pub async fn finish(
+    /// Starts a login: the URL to send the browser to, and the [`PendingAuthorization`] to keep
+    /// until the redirect comes back (it checks `state` and holds the PKCE verifier). Warns
+    /// like [`authorization_request`](Self::authorization_request) without `offline`.
+    pub fn begin(&self) -> Result<(Url, PendingAuthorization), AuthError> {
+        UserLogin::begin(self)
+    }
+
+    /// Finishes a login from the redirect URL the browser came back with: checks that
+    /// `pending` was started by this app and the redirect's `state` (or the `error` it
+    /// carries), and exchanges the code.
+    pub async fn complete(
         &self,
         pending: &PendingAuthorization,
-        callback: &Url,
+        callback_url: &Url,
     ) -> Result<TokenSet, AuthError> {
-        pending.check_issued_for(&self.client_id, &self.redirect_uri)?;
-        let code = pending.verify_callback(callback)?;
-        self.exchange(pending, code).await
+        UserLogin::complete(self, pending, callback_url).await
+    }
+
+    /// [`complete`](Self::complete) from the `code` and `state` query values.
+    pub async fn complete_with_code(
+        &self,
+        pending: &PendingAuthorization,
+        code: &str,
+        state: &str,
+    ) -> Result<TokenSet, AuthError> {
+        UserLogin::complete_with_code(self, pending, code, state).await
     }
 
     /// Exchanges an authorization code already checked against `pending` (for example by a
     /// [`LoopbackReceiver`]; see [`login_with_loopback`](Self::login_with_loopback)). A
     /// `pending` started by another app (client id or redirect URI) is refused with a
     /// configuration error, before any request.
-    pub async fn exchange(
+    pub async fn exchange_code(
         &self,
         pending: &PendingAuthorization,
         code: AuthorizationCode,
@@ -190,7 +209,8 @@ impl V2OAuthApp {
 
     /// The whole login of a command-line or desktop app: checks that `receiver` listens at
     /// this app's redirect URI, [`begin`](Self::begin)s, hands the URL to `show_url` (print
-    /// it, open a browser), waits for the redirect, then [`exchange`](Self::exchange)s the code.
+    /// it, open a browser) while it waits for the redirect, then
+    /// [`exchange_code`](Self::exchange_code)s.
     ///
     /// Build the app with the receiver's [`redirect_uri`](LoopbackReceiver::redirect_uri) (or
     /// bind the receiver to the registered port); otherwise
@@ -200,22 +220,15 @@ impl V2OAuthApp {
     pub async fn login_with_loopback(
         &self,
         receiver: LoopbackReceiver,
-        show_url: impl FnOnce(&Url),
+        show_url: ShowUrl,
     ) -> Result<TokenSet, LoginError> {
-        user_login::login_with_loopback(
-            receiver,
-            &self.redirect_uri,
-            || self.begin(),
-            show_url,
-            |error| error,
-            |pending, code| async move { self.exchange(&pending, code).await },
-        )
-        .await
+        UserLogin::login_with_loopback(self, receiver, show_url).await
     }
 
-    /// Refreshes `current` with `grant_type=refresh_token` (repeating the scopes), with the
-    /// rules of the oauth crate's [`Refresh`]. Keeps the old refresh token when the response
-    /// carries none.
+    /// Refreshes `current` with `grant_type=refresh_token`, with the rules of the oauth crate's
+    /// [`Refresh`]. The grant repeats the scopes `current` was granted (never more: the app
+    /// may have asked for scopes Frame.io did not grant), or the requested ones when
+    /// `current` names none. Keeps the old refresh token when the response carries none.
     ///
     /// Without a refresh token (no `offline`): returns `current` unchanged while its access
     /// token is still valid, and [`AuthError::NeedsLogin`] with
@@ -227,7 +240,7 @@ impl V2OAuthApp {
     pub async fn refresh(&self, current: &TokenSet) -> Result<TokenSet, AuthError> {
         Refresh::new(&self.token, &self.core_scopes)
             .repeat_scopes(ScopeFormat::SpaceSeparated)
-            .run(current, self.clock.now())
+            .run(current, self.token.clock().now())
             .await
     }
 }
@@ -261,6 +274,31 @@ impl frameio_auth_core::TokenSource for V2OAuthApp {
     }
 }
 
+/// The one login contract every user credential shares; the inherent methods of the same
+/// names are these.
+#[async_trait]
+impl UserLogin for V2OAuthApp {
+    fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
+    }
+
+    fn authorization_request(&self) -> Result<AuthorizationRequest, AuthError> {
+        V2OAuthApp::authorization_request(self)
+    }
+
+    async fn exchange_code(
+        &self,
+        pending: &PendingAuthorization,
+        code: AuthorizationCode,
+    ) -> Result<TokenSet, AuthError> {
+        V2OAuthApp::exchange_code(self, pending, code).await
+    }
+}
+
 /// Builds a [`V2OAuthApp`].
 pub struct V2OAuthAppBuilder {
     client_id: String,
@@ -272,9 +310,7 @@ pub struct V2OAuthAppBuilder {
     token_url: Option<String>,
     environment: String,
     profile: String,
-    clock: Arc<dyn Clock>,
-    sleeper: Option<Arc<dyn Sleeper>>,
-    retry: Option<RetryPolicy>,
+    transport: TransportSettings,
 }
 
 impl fmt::Debug for V2OAuthAppBuilder {
@@ -341,24 +377,13 @@ impl V2OAuthAppBuilder {
         self
     }
 
-    /// Where "now" comes from (token times, expiry checks). Default: the system clock.
+    /// How the app talks HTTP: timeouts, retries, extra root certificates, proxy, user agent,
+    /// and the clock (token times, expiry checks) and sleeper (tests give a
+    /// [`ManualClock`](frameio_auth_core::ManualClock) as both). Default:
+    /// [`TransportSettings::default`].
     #[must_use]
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// How the token client waits between retries. Default: Tokio's timer.
-    #[must_use]
-    pub fn sleeper(mut self, sleeper: impl Sleeper + 'static) -> Self {
-        self.sleeper = Some(Arc::new(sleeper));
-        self
-    }
-
-    /// How token requests are retried. Default: the oauth crate's [`RetryPolicy::default`].
-    #[must_use]
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = Some(policy);
+    pub fn transport(mut self, settings: TransportSettings) -> Self {
+        self.transport = settings;
         self
     }
 
@@ -384,14 +409,9 @@ impl V2OAuthAppBuilder {
             Some(secret) => ClientAuth::basic(self.client_id.clone(), secret),
             None => ClientAuth::public(self.client_id.clone()),
         };
-        let mut token = TokenClient::builder(token_url, auth).clock(Arc::clone(&self.clock));
-        if let Some(sleeper) = self.sleeper {
-            token = token.sleeper(sleeper);
-        }
-        if let Some(retry) = self.retry {
-            token = token.retry_policy(retry);
-        }
-        let token = token.build()?;
+        let token = TokenClient::builder(token_url, auth)
+            .transport(self.transport)
+            .build()?;
         // Check the redirect URI now rather than at the first `begin()`.
         AuthorizationRequest::new(
             authorize_url.clone(),
@@ -416,7 +436,6 @@ impl V2OAuthAppBuilder {
             authorize_url,
             token,
             confidential,
-            clock: self.clock,
             key,
         })
     }
@@ -464,8 +483,11 @@ mod tests {
         V2OAuthApp::builder("cid", redirect_uri)
             .scopes([V2Scope::AccountRead, V2Scope::Offline])
             .oauth_base_url("http://127.0.0.1:1")
-            .clock(clock)
-            .retry_policy(RetryPolicy::no_retries())
+            .transport(
+                TransportSettings::new()
+                    .clock(clock)
+                    .retry_policy(frameio_auth_oauth::RetryPolicy::no_retries()),
+            )
             .build()
             .unwrap()
     }
@@ -514,7 +536,7 @@ mod tests {
         let theirs = unreachable_app("http://127.0.0.1:9/other", clock);
         let (_url, pending) = theirs.begin().unwrap();
         let err = ours
-            .exchange(&pending, AuthorizationCode::new("code"))
+            .exchange_code(&pending, AuthorizationCode::new("code"))
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
@@ -523,11 +545,11 @@ mod tests {
             pending.state().expose_secret()
         ))
         .unwrap();
-        let err = ours.finish(&pending, &callback).await.unwrap_err();
+        let err = ours.complete(&pending, &callback).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Configuration, "{err}");
         // Its own app still takes it (and fails only at the unreachable endpoint).
         let err = theirs
-            .exchange(&pending, AuthorizationCode::new("code"))
+            .exchange_code(&pending, AuthorizationCode::new("code"))
             .await
             .unwrap_err();
         assert_ne!(err.kind(), ErrorKind::Configuration, "{err}");

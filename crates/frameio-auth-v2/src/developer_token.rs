@@ -1,10 +1,12 @@
 //! Frame.io V2 Developer Tokens: static bearer tokens from the developer portal.
 
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use frameio_auth_core::{
-    AccessToken, AuthError, ConfigError, DeveloperToken, Lifetime, Timestamp, TokenKey, TokenSet,
+    AccessToken, AuthError, Clock, ConfigError, DeveloperToken, Lifetime, SystemClock, Timestamp,
+    TokenKey, TokenSet,
 };
 
 use crate::PROVIDER;
@@ -42,6 +44,14 @@ impl fmt::Display for TokenOrigin {
 /// environment `prod`, and as client id `developer-token-` plus a short fingerprint of the
 /// token, so a different token never reuses the stored entry of an old one.
 ///
+/// A new set is stamped `issued_at` with the source's [`Clock`] ([`SystemClock`] unless
+/// [`with_clock`](Self::with_clock) gives another).
+///
+/// Frame.io V2 documents no way to revoke a Developer Token (the developer portal deletes
+/// it), so [`revoke`](frameio_auth_core::TokenSource::revoke) keeps the default
+/// [`Revocation::Unsupported`](frameio_auth_core::Revocation::Unsupported): a logout only
+/// deletes the local copy.
+///
 /// `Debug` shows a fingerprint only.
 ///
 /// ```
@@ -64,6 +74,7 @@ pub struct DeveloperTokenSource {
     token: DeveloperToken,
     origin: TokenOrigin,
     key: TokenKey,
+    clock: Arc<dyn Clock>,
 }
 
 impl DeveloperTokenSource {
@@ -103,13 +114,26 @@ impl DeveloperTokenSource {
             DeveloperToken::new(trimmed)
         };
         let key = key_for(&token, "default")?;
-        Ok(Self { token, origin, key })
+        Ok(Self {
+            token,
+            origin,
+            key,
+            clock: Arc::new(SystemClock),
+        })
     }
 
     /// Sets the profile of the [`TokenKey`]. Default: `default`. Fails on an empty profile.
     pub fn with_profile(mut self, profile: impl Into<String>) -> Result<Self, ConfigError> {
         self.key = key_for(&self.token, profile)?;
         Ok(self)
+    }
+
+    /// Where "now" comes from: the `issued_at` of a new set. Default: [`SystemClock`]; tests
+    /// give a [`ManualClock`](frameio_auth_core::ManualClock).
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
     }
 
     /// Where the token came from.
@@ -139,21 +163,22 @@ impl fmt::Debug for DeveloperTokenSource {
             .field("token", &self.token)
             .field("origin", &self.origin)
             .field("key", &self.key)
+            .field("clock", &self.clock)
             .finish()
     }
 }
 
 #[async_trait]
 impl frameio_auth_core::TokenSource for DeveloperTokenSource {
-    /// Returns the Developer Token. When `current` already holds it, that set is returned as
-    /// is (keeping its `issued_at`).
+    /// Returns the Developer Token, issued at the clock's now. When `current` already holds
+    /// it, that set is returned as is (keeping its `issued_at`).
     async fn fetch<'a>(&self, current: Option<&'a TokenSet>) -> Result<TokenSet, AuthError> {
         if let Some(current) = current
             && current.access_token().expose_secret() == self.token.expose_secret()
         {
             return Ok(current.clone());
         }
-        Ok(self.token_set(Timestamp::from_system_time(std::time::SystemTime::now())))
+        Ok(self.token_set(self.clock.now()))
     }
 
     fn key(&self) -> TokenKey {
@@ -187,6 +212,27 @@ mod tests {
             let again = source.fetch(Some(&tokens)).await.unwrap();
             assert_eq!(again.issued_at(), tokens.issued_at());
         }
+    }
+
+    #[tokio::test]
+    async fn a_new_set_is_stamped_with_the_injected_clock() {
+        let clock = frameio_auth_core::ManualClock::new(Timestamp::from_unix_secs(1_234_567));
+        let source = DeveloperTokenSource::new(DeveloperToken::new("fio-u-clock"))
+            .unwrap()
+            .with_clock(clock.clone());
+        let tokens = source.fetch(None).await.unwrap();
+        assert_eq!(tokens.issued_at(), Timestamp::from_unix_secs(1_234_567));
+        clock.advance(std::time::Duration::from_secs(60));
+        let other = DeveloperTokenSource::new(DeveloperToken::new("fio-u-other"))
+            .unwrap()
+            .with_clock(clock.clone());
+        // A set of another token is replaced, stamped with the clock's time now.
+        let replaced = other.fetch(Some(&tokens)).await.unwrap();
+        assert_eq!(replaced.issued_at(), clock.now());
+        assert_eq!(
+            other.revoke(&replaced).await.unwrap(),
+            frameio_auth_core::Revocation::Unsupported
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! - [`FrameioApi`]: token checks, `GET /v2/me` ([`V2User`]) and `GET /v4/me` ([`V4User`]), with
 //!   typed [`ApiError`]s (401, 402, 403, 429 with [`RateLimit`]).
 //!
-//! Both sources implement [`TokenSource`](frameio_auth_core::TokenSource) with [`TokenKey`]s
+//! Both sources implement [`TokenSource`] with [`TokenKey`]s
 //! whose provider is [`PROVIDER`] (`frameio-v2`), so V2 credentials never mix with IMS ones.
 //! Every byte of OAuth mechanics (URLs, PKCE, client authentication, retries, body caps) comes
 //! from `frameio-auth-oauth`; this crate holds only what is specific to Frame.io V2.
@@ -49,7 +49,18 @@ pub use api::{Checked, DEFAULT_API_BASE_URL, FrameioApi, FrameioApiBuilder, V2Us
 pub use app::{AUTHORIZE_PATH, DEFAULT_OAUTH_BASE_URL, TOKEN_PATH, V2OAuthApp, V2OAuthAppBuilder};
 pub use developer_token::{DeveloperTokenSource, FRAMEIO_TOKEN_ENV, TokenOrigin};
 pub use error::{ApiError, ErrorDetails, ErrorItem, RateLimit};
+/// The core types this crate's signatures use, so a user of this crate alone needs no second
+/// crate.
+pub use frameio_auth_core::{
+    AccessToken, AuthError, ClientSecret, ConfigError, DeveloperToken, ErrorKind, RefreshToken,
+    Scopes, TokenKey, TokenSet, TokenSource,
+};
+/// The transport settings and login helpers this crate's builders and methods take.
+pub use frameio_auth_oauth::{
+    LoginError, LoopbackReceiver, TransportSettings,
+    user_login::{ShowUrl, UserLogin},
+};
 pub use scope::{V2Scope, parse_list, render};
 
-/// The provider name in the [`TokenKey`](frameio_auth_core::TokenKey)s of this crate.
+/// The provider name in the [`TokenKey`]s of this crate.
 pub const PROVIDER: &str = "frameio-v2";

@@ -75,7 +75,7 @@ async fn end_to_end(confidential: bool) {
     assert_eq!(get("code_challenge_method"), Some("S256"));
     assert_eq!(get("state"), Some(pending.state().expose_secret()));
     let callback = browse(url).await;
-    let first = app.finish(&pending, &callback).await.unwrap();
+    let first = app.complete(&pending, &callback).await.unwrap();
 
     let exchange = fake.last_request(paths::TOKEN).unwrap();
     assert_eq!(
@@ -300,12 +300,12 @@ async fn oauth_errors_from_the_fake_are_typed_auth_errors() {
             .client_secret(frameio_auth_core::ClientSecret::new("wrong-secret"))
             .scopes(offline_scopes())
             .oauth_base_url(fake.base_url())
-            .clock(clock.clone())
+            .transport(support::manual(&clock))
             .build()
             .unwrap();
     let (url, pending) = app.begin().unwrap();
     let callback = browse(url).await;
-    let err = app.finish(&pending, &callback).await.unwrap_err();
+    let err = app.complete(&pending, &callback).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidClient);
 
     // A spent refresh token: invalid_grant, a needs-login error.
@@ -319,7 +319,7 @@ async fn oauth_errors_from_the_fake_are_typed_auth_errors() {
     let odd = pkce_app(&fake, &clock, &[V2Scope::Other("share.read".into())]);
     let (url, pending) = odd.begin().unwrap();
     let callback = browse(url).await;
-    let err = odd.finish(&pending, &callback).await.unwrap_err();
+    let err = odd.complete(&pending, &callback).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Rejected);
     assert!(err.to_string().contains("invalid_scope"), "{err}");
 }
@@ -338,7 +338,7 @@ async fn v4_me_accepts_ims_tokens_only() {
             frameio_auth_core::ClientSecret::new(ims_demo::S2S_SECRET),
         ),
     )
-    .clock(clock.clone())
+    .transport(support::manual(&clock))
     .build()
     .unwrap()
     .request_token(&frameio_auth_oauth::Grant::client_credentials(
@@ -349,7 +349,7 @@ async fn v4_me_accepts_ims_tokens_only() {
     .unwrap();
     let api = FrameioApi::builder()
         .base_url(v4.base_url())
-        .clock(clock.clone())
+        .transport(support::manual(&clock))
         .build()
         .unwrap();
     let me = api.v4_me_checked(tokens.access_token()).await.unwrap();
@@ -408,7 +408,10 @@ async fn loopback_login_refuses_a_receiver_at_another_redirect_uri() {
         .await
         .unwrap();
     let err = app
-        .login_with_loopback(receiver, |_| panic!("no URL may be shown"))
+        .login_with_loopback(
+            receiver,
+            frameio_auth_oauth::user_login::ShowUrl::new(|_| panic!("no URL may be shown")),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -438,4 +441,85 @@ fn builder_debug_hides_the_client_secret() {
     for text in [format!("{app:?}"), format!("{app:#?}")] {
         assert!(!text.contains(secret), "the secret reached Debug: {text}");
     }
+}
+
+/// One `TransportSettings` value reaches the OAuth app's token requests and the API client;
+/// the API client still makes one attempt per call whatever retry policy the settings carry.
+#[tokio::test]
+async fn transport_settings_reach_the_app_and_the_api() {
+    let clock = ManualClock::default();
+    let fake = fake(&clock).await;
+    let settings = support::manual(&clock)
+        .user_agent("v2-test/1.0 frameio-auth")
+        .retry_policy(frameio_auth_oauth::RetryPolicy::default().without_jitter());
+    let app = frameio_auth_v2::V2OAuthApp::builder(demo::PKCE_CLIENT_ID, support::REDIRECT_URI)
+        .scopes(offline_scopes())
+        .oauth_base_url(fake.base_url())
+        .transport(settings.clone())
+        .build()
+        .unwrap();
+    let (tokens, _) = login(&app).await;
+    assert_eq!(tokens.issued_at(), clock.now(), "the settings' clock");
+    let agent = |path: &str| {
+        fake.last_request(path)
+            .unwrap()
+            .header("user-agent")
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        agent(paths::TOKEN).as_deref(),
+        Some("v2-test/1.0 frameio-auth")
+    );
+
+    let api = FrameioApi::builder()
+        .base_url(fake.base_url())
+        .transport(settings)
+        .build()
+        .unwrap();
+    api.whoami(tokens.access_token()).await.unwrap();
+    assert_eq!(
+        agent(paths::ME).as_deref(),
+        Some("v2-test/1.0 frameio-auth")
+    );
+    fake.inject_on(paths::ME, Fault::DropConnection, 1);
+    let before = fake.requests_to(paths::ME);
+    let err = api.whoami(tokens.access_token()).await.unwrap_err();
+    assert!(matches!(err, ApiError::Transport(_)), "{err:?}");
+    assert_eq!(fake.requests_to(paths::ME), before + 1, "one attempt");
+}
+
+/// RFC 6749 §6: a login granted fewer scopes than it asked for refreshes with the granted
+/// ones; repeating the requested ones would be refused by a strict server (`invalid_scope`).
+#[tokio::test]
+async fn a_refresh_asks_only_for_the_scopes_granted() {
+    let clock = ManualClock::default();
+    let stingy = frameio_auth_testkit::v2::FakeV2App::pkce(
+        demo::PKCE_CLIENT_ID,
+        demo::REDIRECT,
+        frameio_auth_testkit::v2::ALL_SCOPES,
+    )
+    .grants_only("account.read offline");
+    let fake = frameio_auth_testkit::v2::FakeFrameioV2::start(
+        frameio_auth_testkit::v2::FakeFrameioV2Config::with_demo_apps()
+            .clock(clock.clone())
+            .app(stingy),
+    )
+    .await
+    .unwrap();
+    // Asks for account.read asset.read offline.
+    let app = pkce_app(&fake, &clock, &offline_scopes());
+    let (tokens, _) = login(&app).await;
+    let granted = frameio_auth_core::Scopes::parse("account.read offline").unwrap();
+    assert_eq!(tokens.scopes(), &granted);
+
+    clock.advance(Duration::from_secs(3600));
+    let renewed = app.fetch(Some(&tokens)).await.unwrap();
+    let refresh = fake.last_request(paths::TOKEN).unwrap();
+    assert_eq!(refresh.form_value("grant_type"), Some("refresh_token"));
+    assert_eq!(refresh.form_value("scope"), Some("account.read offline"));
+    assert_eq!(renewed.scopes(), &granted);
+    api(&fake, &clock)
+        .whoami(renewed.access_token())
+        .await
+        .unwrap();
 }

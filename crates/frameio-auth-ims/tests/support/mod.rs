@@ -3,6 +3,7 @@
 
 use frameio_auth_core::{ClientSecret, ManualClock, Scopes, Timestamp};
 use frameio_auth_ims::{ImsEnvironment, NativeApp, ServerToServer, SinglePageApp, WebApp};
+use frameio_auth_oauth::TransportSettings;
 use frameio_auth_testkit::FakeIms;
 use frameio_auth_testkit::ims::{FakeImsConfig, demo};
 use url::Url;
@@ -12,6 +13,13 @@ pub(crate) const REDIRECT_URI: &str = "https://localhost/callback";
 
 pub(crate) fn clock() -> ManualClock {
     ManualClock::new(Timestamp::from_unix_secs(1_700_000_000))
+}
+
+/// Settings whose time is `clock`: token times, expiry checks and retry waits follow it.
+pub(crate) fn manual(clock: &ManualClock) -> TransportSettings {
+    TransportSettings::new()
+        .clock(clock.clone())
+        .sleeper(clock.clone())
 }
 
 pub(crate) async fn fake_ims(clock: &ManualClock) -> FakeIms {
@@ -33,6 +41,11 @@ pub(crate) fn s2s_scopes() -> Scopes {
 }
 
 pub(crate) fn web_app(ims: &FakeIms, clock: &ManualClock) -> WebApp {
+    web_app_with(ims, manual(clock))
+}
+
+/// The demo Web App with `settings`.
+pub(crate) fn web_app_with(ims: &FakeIms, settings: TransportSettings) -> WebApp {
     WebApp::builder(
         env(ims),
         demo::WEB_CLIENT_ID,
@@ -40,8 +53,7 @@ pub(crate) fn web_app(ims: &FakeIms, clock: &ManualClock) -> WebApp {
         REDIRECT_URI,
     )
     .scopes(user_scopes())
-    .clock(clock.clone())
-    .sleeper(clock.clone())
+    .transport(settings)
     .build()
     .unwrap()
 }
@@ -49,8 +61,7 @@ pub(crate) fn web_app(ims: &FakeIms, clock: &ManualClock) -> WebApp {
 pub(crate) fn spa(ims: &FakeIms, clock: &ManualClock, scopes: Scopes) -> SinglePageApp {
     SinglePageApp::builder(env(ims), demo::SPA_CLIENT_ID, REDIRECT_URI)
         .scopes(scopes)
-        .clock(clock.clone())
-        .sleeper(clock.clone())
+        .transport(manual(clock))
         .build()
         .unwrap()
 }
@@ -58,18 +69,25 @@ pub(crate) fn spa(ims: &FakeIms, clock: &ManualClock, scopes: Scopes) -> SingleP
 pub(crate) fn native(ims: &FakeIms, clock: &ManualClock) -> NativeApp {
     NativeApp::builder(env(ims), demo::NATIVE_CLIENT_ID, demo::NATIVE_REDIRECT)
         .scopes(user_scopes())
-        .clock(clock.clone())
-        .sleeper(clock.clone())
+        .transport(manual(clock))
         .build()
         .unwrap()
 }
 
 pub(crate) fn s2s(ims: &FakeIms, clock: &ManualClock, secrets: &[&str]) -> ServerToServer {
+    s2s_with(ims, manual(clock), secrets)
+}
+
+/// The demo Server-to-Server credential with `settings` and `secrets` (one or two).
+pub(crate) fn s2s_with(
+    ims: &FakeIms,
+    settings: TransportSettings,
+    secrets: &[&str],
+) -> ServerToServer {
     let mut builder =
         ServerToServer::builder(env(ims), demo::S2S_CLIENT_ID, ClientSecret::new(secrets[0]))
             .scopes(s2s_scopes())
-            .clock(clock.clone())
-            .sleeper(clock.clone());
+            .transport(settings);
     if let Some(second) = secrets.get(1) {
         builder = builder.second_client_secret(ClientSecret::new(*second));
     }

@@ -5,6 +5,7 @@ mod server;
 mod tls;
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use frameio_auth_core::{AuthError, AuthorizationCode, Sleeper};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
 use tracing::Instrument as _;
 
 use crate::{PendingAuthorization, TokioSleeper};
@@ -165,8 +167,9 @@ impl From<AuthError> for LoginError {
 /// - It listens on 127.0.0.0/8 only (by default `127.0.0.1`, on a free port): nothing outside
 ///   this machine can reach it.
 /// - Plain HTTP, or HTTPS with a self-signed `localhost` certificate generated at bind time
-///   ([`https`](LoopbackReceiverBuilder::https)): IMS requires `https` redirect URIs even
-///   for localhost.
+///   ([`https`](LoopbackReceiverBuilder::https), which binds an [`HttpsLoopbackReceiver`]
+///   that hands out the certificate and turns into a `LoopbackReceiver`): IMS requires
+///   `https` redirect URIs even for localhost.
 /// - It accepts exactly one callback: a request to the callback path carrying the pending
 ///   authorization's `state` (compared in constant time). Wrong-state, stray and favicon
 ///   requests get a small page and are ignored; see `server.rs` for why it keeps waiting.
@@ -210,7 +213,7 @@ pub struct LoopbackReceiver {
     local_addr: SocketAddr,
     redirect_uri: String,
     path: String,
-    tls: Option<tls::SelfSigned>,
+    tls: Option<TlsAcceptor>,
     deadline: Duration,
     sleeper: Arc<dyn Sleeper>,
 }
@@ -223,10 +226,10 @@ impl LoopbackReceiver {
             address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
             path: DEFAULT_CALLBACK_PATH.to_owned(),
-            https: false,
             redirect_host: None,
             deadline: DEFAULT_LOOPBACK_DEADLINE,
             sleeper: Arc::new(TokioSleeper),
+            mode: PhantomData,
         }
     }
 
@@ -260,16 +263,6 @@ impl LoopbackReceiver {
         self.tls.is_some()
     }
 
-    /// The self-signed certificate (DER) in HTTPS mode, for a client to trust.
-    pub fn certificate_der(&self) -> Option<&[u8]> {
-        self.tls.as_ref().map(|tls| tls.cert_der.as_ref())
-    }
-
-    /// The self-signed certificate (PEM) in HTTPS mode, for a client to trust.
-    pub fn certificate_pem(&self) -> Option<&str> {
-        self.tls.as_ref().map(|tls| tls.cert_pem.as_str())
-    }
-
     /// Serves until the one valid callback for `pending` arrives, an `error=` callback ends the
     /// login, or the deadline passes. Consumes the receiver: the port is closed afterwards.
     pub async fn wait_for_code(
@@ -291,7 +284,7 @@ impl LoopbackReceiver {
         let shared = Arc::new(Shared {
             path: self.path,
             expected_state: pending.state().clone(),
-            tls: self.tls.map(|tls| tls.acceptor),
+            tls: self.tls,
             done: AtomicBool::new(false),
             outcome: sender,
         });
@@ -347,19 +340,100 @@ impl fmt::Debug for LoopbackReceiver {
     }
 }
 
-/// Configures a [`LoopbackReceiver`].
+/// A [`LoopbackReceiver`] serving HTTPS with a self-signed certificate for `localhost`,
+/// generated at bind time: what [`LoopbackReceiverBuilder::https`] binds.
+///
+/// It always has its certificate ([`certificate_der`](Self::certificate_der),
+/// [`certificate_pem`](Self::certificate_pem)), for a client (or a test) to trust. Wherever a
+/// plain `LoopbackReceiver` is taken (a credential's `login_with_loopback`), pass
+/// [`into_receiver`](Self::into_receiver) or `.into()`; [`receiver`](Self::receiver) reads
+/// the rest (`redirect_uri`, `local_addr`).
+///
+/// ```
+/// use frameio_auth_oauth::{HttpsLoopbackReceiver, LoopbackReceiver};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let https: HttpsLoopbackReceiver = LoopbackReceiver::builder().https().bind().await?;
+/// assert!(https.certificate_pem().starts_with("-----BEGIN CERTIFICATE-----"));
+/// assert!(https.receiver().redirect_uri().starts_with("https://localhost:"));
+/// let receiver: LoopbackReceiver = https.into();
+/// assert!(receiver.is_https());
+/// # Ok(()) }
+/// ```
+pub struct HttpsLoopbackReceiver {
+    receiver: LoopbackReceiver,
+    cert_der: Vec<u8>,
+    cert_pem: String,
+}
+
+impl HttpsLoopbackReceiver {
+    /// The self-signed certificate, DER encoded.
+    pub fn certificate_der(&self) -> &[u8] {
+        &self.cert_der
+    }
+
+    /// The self-signed certificate, PEM encoded.
+    pub fn certificate_pem(&self) -> &str {
+        &self.cert_pem
+    }
+
+    /// The receiver: its [`redirect_uri`](LoopbackReceiver::redirect_uri),
+    /// [`local_addr`](LoopbackReceiver::local_addr)...
+    pub fn receiver(&self) -> &LoopbackReceiver {
+        &self.receiver
+    }
+
+    /// The receiver, to wait on or to hand to a credential's `login_with_loopback`.
+    pub fn into_receiver(self) -> LoopbackReceiver {
+        self.receiver
+    }
+}
+
+impl From<HttpsLoopbackReceiver> for LoopbackReceiver {
+    fn from(https: HttpsLoopbackReceiver) -> Self {
+        https.receiver
+    }
+}
+
+impl AsRef<LoopbackReceiver> for HttpsLoopbackReceiver {
+    fn as_ref(&self) -> &LoopbackReceiver {
+        &self.receiver
+    }
+}
+
+impl fmt::Debug for HttpsLoopbackReceiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpsLoopbackReceiver")
+            .field("receiver", &self.receiver)
+            .finish_non_exhaustive()
+    }
+}
+
+/// [`LoopbackReceiverBuilder`] mode: plain HTTP (the default).
+#[derive(Clone, Copy, Debug)]
+pub enum PlainHttp {}
+
+/// [`LoopbackReceiverBuilder`] mode: HTTPS with a self-signed certificate; `bind` gives an
+/// [`HttpsLoopbackReceiver`].
+#[derive(Clone, Copy, Debug)]
+pub enum SelfSignedHttps {}
+
+/// Configures a [`LoopbackReceiver`]. `M` is the mode, [`PlainHttp`] unless
+/// [`https`](Self::https) switched it to [`SelfSignedHttps`]: the mode decides what
+/// [`bind`](Self::bind) returns, so a certificate is there exactly when HTTPS is.
 #[derive(Debug)]
-pub struct LoopbackReceiverBuilder {
+pub struct LoopbackReceiverBuilder<M = PlainHttp> {
     address: IpAddr,
     port: u16,
     path: String,
-    https: bool,
     redirect_host: Option<RedirectHost>,
     deadline: Duration,
     sleeper: Arc<dyn Sleeper>,
+    mode: PhantomData<fn() -> M>,
 }
 
-impl LoopbackReceiverBuilder {
+impl<M> LoopbackReceiverBuilder<M> {
     /// The port to listen on; 0 (the default) lets the system pick a free one. A fixed port is
     /// needed when the provider only accepts an exact registered redirect URI.
     #[must_use]
@@ -369,7 +443,7 @@ impl LoopbackReceiverBuilder {
     }
 
     /// The address to listen on. Only IPv4 loopback addresses (`127.0.0.0/8`) are accepted;
-    /// [`bind`](Self::bind) refuses anything else with [`LoopbackError::NonLoopbackAddress`].
+    /// `bind` refuses anything else with [`LoopbackError::NonLoopbackAddress`].
     /// Default: `127.0.0.1`.
     #[must_use]
     pub fn address(mut self, address: IpAddr) -> Self {
@@ -381,14 +455,6 @@ impl LoopbackReceiverBuilder {
     #[must_use]
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
-        self
-    }
-
-    /// Serves HTTPS with a self-signed certificate for `localhost` generated at bind time
-    /// (see [`LoopbackReceiver::certificate_der`]).
-    #[must_use]
-    pub fn https(mut self) -> Self {
-        self.https = true;
         self
     }
 
@@ -414,16 +480,25 @@ impl LoopbackReceiverBuilder {
         self
     }
 
-    /// Binds the port (and generates the certificate in HTTPS mode). Connections that arrive
+    /// The checked listening address.
+    fn loopback_ip(&self) -> Result<Ipv4Addr, LoopbackError> {
+        match self.address {
+            IpAddr::V4(ip) if ip.is_loopback() => Ok(ip),
+            address => Err(LoopbackError::NonLoopbackAddress { address }),
+        }
+    }
+
+    /// Binds the port on `ip`; `tls` makes it an HTTPS receiver. Connections that arrive
     /// before [`wait_for_code`](LoopbackReceiver::wait_for_code) wait in the listen queue.
-    pub async fn bind(self) -> Result<LoopbackReceiver, LoopbackError> {
-        let ip = match self.address {
-            IpAddr::V4(ip) if ip.is_loopback() => ip,
-            address => return Err(LoopbackError::NonLoopbackAddress { address }),
-        };
+    async fn listen(
+        self,
+        ip: Ipv4Addr,
+        tls: Option<TlsAcceptor>,
+    ) -> Result<LoopbackReceiver, LoopbackError> {
         if !self.path.starts_with('/') || self.path.contains(['?', '#']) {
             return Err(LoopbackError::InvalidPath { path: self.path });
         }
+        let https = tls.is_some();
         let address = SocketAddr::from((ip, self.port));
         let listener = TcpListener::bind(address)
             .await
@@ -431,12 +506,7 @@ impl LoopbackReceiverBuilder {
         let local_addr = listener
             .local_addr()
             .map_err(|source| LoopbackError::Bind { address, source })?;
-        let tls = if self.https {
-            Some(tls::self_signed(ip)?)
-        } else {
-            None
-        };
-        let default_host = if self.https {
+        let default_host = if https {
             RedirectHost::Localhost
         } else {
             RedirectHost::Ip
@@ -445,18 +515,14 @@ impl LoopbackReceiverBuilder {
             RedirectHost::Localhost => "localhost".to_owned(),
             RedirectHost::Ip => ip.to_string(),
         };
-        let scheme = if self.https { "https" } else { "http" };
+        let scheme = if https { "https" } else { "http" };
         let redirect_uri = format!("{scheme}://{host}:{}{}", local_addr.port(), self.path);
         // The path must survive URL parsing unchanged, or the browser's request would not match.
         match url::Url::parse(&redirect_uri) {
             Ok(url) if url.path() == self.path && url.as_str() == redirect_uri => {}
             _ => return Err(LoopbackError::InvalidPath { path: self.path }),
         }
-        tracing::debug!(
-            port = local_addr.port(),
-            https = self.https,
-            "loopback receiver bound"
-        );
+        tracing::debug!(port = local_addr.port(), https, "loopback receiver bound");
         Ok(LoopbackReceiver {
             listener,
             local_addr,
@@ -465,6 +531,46 @@ impl LoopbackReceiverBuilder {
             tls,
             deadline: self.deadline,
             sleeper: self.sleeper,
+        })
+    }
+}
+
+impl LoopbackReceiverBuilder<PlainHttp> {
+    /// Serves HTTPS with a self-signed certificate for `localhost` generated at bind time:
+    /// `bind` then gives an
+    /// [`HttpsLoopbackReceiver`], whose certificate is always there.
+    #[must_use]
+    pub fn https(self) -> LoopbackReceiverBuilder<SelfSignedHttps> {
+        LoopbackReceiverBuilder {
+            address: self.address,
+            port: self.port,
+            path: self.path,
+            redirect_host: self.redirect_host,
+            deadline: self.deadline,
+            sleeper: self.sleeper,
+            mode: PhantomData,
+        }
+    }
+
+    /// Binds the port. Connections that arrive before
+    /// [`wait_for_code`](LoopbackReceiver::wait_for_code) wait in the listen queue.
+    pub async fn bind(self) -> Result<LoopbackReceiver, LoopbackError> {
+        let ip = self.loopback_ip()?;
+        self.listen(ip, None).await
+    }
+}
+
+impl LoopbackReceiverBuilder<SelfSignedHttps> {
+    /// Generates the certificate and binds the port. Connections that arrive before
+    /// [`wait_for_code`](LoopbackReceiver::wait_for_code) wait in the listen queue.
+    pub async fn bind(self) -> Result<HttpsLoopbackReceiver, LoopbackError> {
+        let ip = self.loopback_ip()?;
+        let certificate = tls::self_signed(ip)?;
+        let receiver = self.listen(ip, Some(certificate.acceptor)).await?;
+        Ok(HttpsLoopbackReceiver {
+            receiver,
+            cert_der: certificate.cert_der.to_vec(),
+            cert_pem: certificate.cert_pem,
         })
     }
 }

@@ -6,6 +6,7 @@ use frameio_auth_core::{
 };
 use frameio_auth_oauth::{
     AuthorizationRequest, ClientAuth, PendingAuthorization, ScopeFormat, SecureUrl, TokenClient,
+    TransportSettings,
 };
 use frameio_auth_testkit::FakeIms;
 use frameio_auth_testkit::ims::{FakeImsConfig, demo};
@@ -22,8 +23,11 @@ pub(crate) async fn fake_ims(clock: &ManualClock) -> FakeIms {
 
 pub(crate) fn token_client(ims: &FakeIms, auth: ClientAuth, clock: &ManualClock) -> TokenClient {
     TokenClient::builder(SecureUrl::parse(&ims.token_url()).unwrap(), auth)
-        .clock(clock.clone())
-        .sleeper(clock.clone())
+        .transport(
+            TransportSettings::new()
+                .clock(clock.clone())
+                .sleeper(clock.clone()),
+        )
         .build()
         .unwrap()
 }

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 /// A failure the fake produces instead of (or before) its normal answer.
 ///
-/// Every fault response except [`DropConnection`](Fault::DropConnection) carries the headers
+/// Every fault response except [`DropConnection`](Fault::DropConnection) and
+/// [`ResetConnection`](Fault::ResetConnection) carries the headers
 /// a normal response of that fake carries (`x-debug-id` from `FakeIms`, the rate-limit
 /// headers from the Frame.io fakes), and error bodies in that fake's format (OAuth
 /// `{"error","error_description"}` from `FakeIms`; Frame.io's own from the Frame.io fakes).
@@ -70,8 +71,17 @@ pub enum Fault {
         /// Total body size in bytes; [`Fault::DEFAULT_OVERSIZED_BYTES`] is 2 MiB.
         bytes: usize,
     },
-    /// The connection is closed without any response bytes (the request was read).
+    /// The connection is closed without any response bytes (the request was read). The
+    /// client may see an orderly close or a reset, depending on timing.
     DropConnection,
+    /// The connection is reset (a TCP `RST`, never a `FIN`) without any response bytes, after
+    /// the request was read: the client sees "connection reset by peer".
+    ResetConnection,
+    /// Each time the rule fires, the next fault of the list, in turn (the first on the first
+    /// firing, and so on, starting over after the last): one rule that produces a mix, such
+    /// as `Cycle(vec![Status500, RetryAfter { secs: 1 }, ResetConnection])` with
+    /// [`Schedule::Random`]. An empty list never fires.
+    Cycle(Vec<Fault>),
 }
 
 impl Fault {
@@ -96,6 +106,20 @@ impl Fault {
             delay: Duration::from_millis(millis),
         }
     }
+
+    /// The fault to produce on the `n`-th firing (0-based) of a rule holding this one: itself,
+    /// or for a [`Cycle`](Self::Cycle) its entry `n` modulo the length (a cycle inside a
+    /// cycle takes its own entries in turn). `None` for an empty cycle.
+    fn pick(&self, n: u64) -> Option<Self> {
+        match self {
+            Self::Cycle(faults) => {
+                let len = u64::try_from(faults.len()).ok().filter(|&len| len > 0)?;
+                let index = usize::try_from(n % len).ok()?;
+                faults[index].pick(n / len)
+            }
+            fault => Some(fault.clone()),
+        }
+    }
 }
 
 /// When an injected fault fires. Counts only requests that match the fault's path filter.
@@ -117,6 +141,27 @@ pub enum Schedule {
     EveryNth(u32),
     /// Every matching request, until cleared.
     Always,
+    /// Each matching request with a probability of `percent` % (100 and above: every one),
+    /// until cleared. The draws are pseudo-random but reproducible: the same `seed` fires on
+    /// the same request numbers (the 1st, 4th, ... matching request), so a run that failed can
+    /// be replayed as far as the order of requests allows.
+    Random {
+        /// The share of matching requests that get the fault, in percent.
+        percent: u8,
+        /// The seed of the sequence of draws.
+        seed: u64,
+    },
+}
+
+/// Whether the `n`-th draw (1-based) of a [`Schedule::Random`] fires: SplitMix64 output `n`
+/// of `seed`, reduced to a percentage. Stateless, so a rule needs only its request count.
+fn random_fires(percent: u8, seed: u64, n: u64) -> bool {
+    const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut z = seed.wrapping_add(n.wrapping_mul(GAMMA));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    z % 100 < u64::from(percent)
 }
 
 /// "For the next N requests": `ims.inject(Fault::Status503, Times(2))`.
@@ -152,14 +197,14 @@ impl Rule {
         match self.schedule {
             Schedule::Next(n) => self.fired >= u64::from(n),
             Schedule::After { skip, times } => self.seen >= u64::from(skip) + u64::from(times),
-            Schedule::EveryNth(_) | Schedule::Always => false,
+            Schedule::EveryNth(_) | Schedule::Always | Schedule::Random { .. } => false,
         }
     }
 
-    /// Records a matching request; returns whether the rule fires on it.
-    fn observe(&mut self) -> bool {
+    /// Records a matching request; returns the fault if the rule fires on it.
+    fn observe(&mut self) -> Option<Fault> {
         self.seen += 1;
-        let fire = match self.schedule {
+        let due = match self.schedule {
             Schedule::Next(n) => self.fired < u64::from(n),
             Schedule::After { skip, times } => {
                 self.seen > u64::from(skip) && self.seen <= u64::from(skip) + u64::from(times)
@@ -167,11 +212,17 @@ impl Rule {
             Schedule::EveryNth(0) => false,
             Schedule::EveryNth(k) => self.seen.is_multiple_of(u64::from(k)),
             Schedule::Always => true,
+            Schedule::Random { percent, seed } => random_fires(percent, seed, self.seen),
         };
-        if fire {
+        let fault = if due {
+            self.fault.pick(self.fired)
+        } else {
+            None
+        };
+        if fault.is_some() {
             self.fired += 1;
         }
-        fire
+        fault
     }
 }
 
@@ -207,7 +258,7 @@ impl FaultPlan {
 
     /// The fault for a request to `path`, if any. Rules are tried in injection order and the
     /// first that fires wins; a `Next` rule is consumed only when it fires, while counting
-    /// rules (`After`, `EveryNth`) see every matching request.
+    /// rules (`After`, `EveryNth`, `Random`) see every matching request.
     pub(crate) fn next_fault(&mut self, path: &str) -> Option<Fault> {
         let mut chosen = None;
         for rule in &mut self.rules {
@@ -217,8 +268,10 @@ impl FaultPlan {
             match rule.schedule {
                 Schedule::Next(_) | Schedule::Always if chosen.is_some() => {}
                 _ => {
-                    if rule.observe() && chosen.is_none() {
-                        chosen = Some(rule.fault.clone());
+                    if let Some(fault) = rule.observe()
+                        && chosen.is_none()
+                    {
+                        chosen = Some(fault);
                     }
                 }
             }
@@ -274,5 +327,74 @@ mod tests {
         let mut plan = FaultPlan::default();
         plan.add(None, Fault::Status500, Schedule::EveryNth(0));
         assert_eq!(plan.next_fault("/"), None);
+    }
+
+    #[test]
+    fn random_fires_on_about_its_share_reproducibly() {
+        let draws = |percent, seed| {
+            let mut plan = FaultPlan::default();
+            plan.add(None, Fault::Status500, Schedule::Random { percent, seed });
+            (0..10_000)
+                .map(|_| plan.next_fault("/").is_some())
+                .collect::<Vec<bool>>()
+        };
+        let thirty = draws(30, 7);
+        let fired = thirty.iter().filter(|&&f| f).count();
+        assert!((2_700..=3_300).contains(&fired), "{fired} of 10000");
+        assert_eq!(thirty, draws(30, 7), "the same seed, the same draws");
+        assert_ne!(thirty, draws(30, 8), "another seed, other draws");
+        assert!(draws(0, 7).iter().all(|&f| !f));
+        assert!(draws(100, 7).iter().all(|&f| f));
+        assert!(draws(u8::MAX, 7).iter().all(|&f| f));
+    }
+
+    #[test]
+    fn cycle_takes_its_faults_in_turn_and_an_empty_one_never_fires() {
+        let mut plan = FaultPlan::default();
+        let mix = Fault::Cycle(vec![
+            Fault::Status500,
+            Fault::RetryAfter { secs: 1 },
+            Fault::ResetConnection,
+        ]);
+        plan.add(None, mix, Schedule::EveryNth(2));
+        let faults: Vec<Option<Fault>> = (0..8).map(|_| plan.next_fault("/")).collect();
+        assert_eq!(
+            faults,
+            [
+                None,
+                Some(Fault::Status500),
+                None,
+                Some(Fault::RetryAfter { secs: 1 }),
+                None,
+                Some(Fault::ResetConnection),
+                None,
+                Some(Fault::Status500),
+            ]
+        );
+        assert_eq!(plan.fired(), 4);
+
+        let mut plan = FaultPlan::default();
+        plan.add(None, Fault::Cycle(Vec::new()), Schedule::Always);
+        plan.add(None, Fault::Status503, 1.into());
+        assert_eq!(plan.next_fault("/"), Some(Fault::Status503));
+        assert_eq!(plan.next_fault("/"), None);
+        assert_eq!(plan.fired(), 1);
+
+        let nested = Fault::Cycle(vec![
+            Fault::Status500,
+            Fault::Cycle(vec![Fault::Status503, Fault::DropConnection]),
+        ]);
+        let mut plan = FaultPlan::default();
+        plan.add(None, nested, Schedule::Always);
+        let faults: Vec<Option<Fault>> = (0..4).map(|_| plan.next_fault("/")).collect();
+        assert_eq!(
+            faults,
+            [
+                Some(Fault::Status500),
+                Some(Fault::Status503),
+                Some(Fault::Status500),
+                Some(Fault::DropConnection),
+            ]
+        );
     }
 }

@@ -16,6 +16,7 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
@@ -28,7 +29,8 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
@@ -267,7 +269,8 @@ pub(crate) trait FakeApp: Send + Sync + 'static {
     fn record(&self, request: RecordedRequest) -> Option<Fault>;
     /// The normal answer.
     fn route(&self, req: &Req) -> FakeResponse;
-    /// The answer to `req` for an injected fault (never `DropConnection` or `Slow`).
+    /// The answer to `req` for an injected fault (never `DropConnection`, `ResetConnection`,
+    /// `Slow` or `Cycle`).
     fn fault_response(&self, req: &Req, fault: &Fault) -> FakeResponse;
     /// Adds the headers every response of this fake carries.
     fn finish(&self, response: &mut FakeResponse);
@@ -373,12 +376,76 @@ async fn serve<A: FakeApp>(
     connections.abort_all();
 }
 
+/// A connection that a request handler can condemn to end with a TCP reset
+/// ([`Fault::ResetConnection`]): once `reset` is set it sends nothing more, not even the
+/// `FIN` of an orderly shutdown, and closing it with a zero linger time makes the kernel
+/// send an `RST`.
+struct ResettableStream {
+    stream: TcpStream,
+    reset: Arc<AtomicBool>,
+}
+
+impl ResettableStream {
+    fn condemned(&self) -> bool {
+        self.reset.load(Ordering::SeqCst)
+    }
+}
+
+impl AsyncRead for ResettableStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ResettableStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if self.condemned() {
+            return Poll::Ready(Err(io::ErrorKind::ConnectionReset.into()));
+        }
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.condemned() {
+            // No FIN: the close in `drop` resets the connection instead.
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+impl Drop for ResettableStream {
+    fn drop(&mut self) {
+        if self.condemned() {
+            // With a zero linger time, closing the socket sends RST and drops unsent data.
+            let _ = self.stream.set_zero_linger();
+        }
+    }
+}
+
 async fn serve_connection<A: FakeApp>(
-    stream: tokio::net::TcpStream,
+    stream: TcpStream,
     shared: Arc<A>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let service = service_fn(move |req| handle(Arc::clone(&shared), req));
+    let reset = Arc::new(AtomicBool::new(false));
+    let stream = ResettableStream {
+        stream,
+        reset: Arc::clone(&reset),
+    };
+    let service = service_fn(move |req| handle(Arc::clone(&shared), Arc::clone(&reset), req));
     let mut builder = http1::Builder::new();
     builder.timer(TokioTimer::new());
     let connection = builder.serve_connection(TokioIo::new(stream), service);
@@ -393,9 +460,11 @@ async fn serve_connection<A: FakeApp>(
     }
 }
 
-/// One request: read and record it, apply a fault if one is due, else route it.
+/// One request: read and record it, apply a fault if one is due, else route it. Setting
+/// `reset` makes the connection end with a TCP reset.
 async fn handle<A: FakeApp>(
     shared: Arc<A>,
+    reset: Arc<AtomicBool>,
     request: Request<Incoming>,
 ) -> Result<FakeResponse, io::Error> {
     let (parts, body) = request.into_parts();
@@ -449,6 +518,10 @@ async fn handle<A: FakeApp>(
         Some(Fault::DropConnection) => {
             // An error from the service makes hyper close the connection without writing.
             return Err(io::Error::other("fault injection: connection dropped"));
+        }
+        Some(Fault::ResetConnection) => {
+            reset.store(true, Ordering::SeqCst);
+            return Err(io::Error::other("fault injection: connection reset"));
         }
         Some(Fault::Slow { delay }) => {
             tokio::time::sleep(delay).await;
@@ -576,7 +649,8 @@ fn set_json_type(response: &mut FakeResponse) {
 /// Renders an error in a fake's own format: `(status, error code, description)`.
 pub(crate) type ErrorBody = fn(StatusCode, &str, &str) -> FakeResponse;
 
-/// The response for every fault except `DropConnection` and `Slow` (handled by the caller).
+/// The response for every fault except `DropConnection`, `ResetConnection` and `Slow`
+/// (handled by the caller; a `Cycle` was resolved to one of its faults before).
 /// `now` is the fake's clock (for HTTP-date `Retry-After`); `error` renders error bodies.
 pub(crate) fn fault_response(fault: &Fault, now: Timestamp, error: ErrorBody) -> FakeResponse {
     match fault {
@@ -643,7 +717,7 @@ pub(crate) fn fault_response(fault: &Fault, now: Timestamp, error: ErrorBody) ->
             response
         }
         // Handled before we get here; answer something sensible anyway.
-        Fault::DropConnection | Fault::Slow { .. } => {
+        Fault::DropConnection | Fault::ResetConnection | Fault::Slow { .. } | Fault::Cycle(_) => {
             status_fault(StatusCode::INTERNAL_SERVER_ERROR, true, error)
         }
     }

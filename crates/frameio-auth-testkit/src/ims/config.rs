@@ -398,6 +398,7 @@ pub struct FakeImsConfig {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) user: FakeUser,
     pub(crate) authorize_decision: AuthorizeDecision,
+    pub(crate) refresh_token_reuse_detection: bool,
 }
 
 impl Default for FakeImsConfig {
@@ -407,7 +408,8 @@ impl Default for FakeImsConfig {
 }
 
 impl FakeImsConfig {
-    /// No clients, default lifetimes, the system clock, the default user, auto-approve.
+    /// No clients, default lifetimes, the system clock, the default user, auto-approve,
+    /// refresh-token reuse detection on.
     pub fn new() -> Self {
         Self {
             clients: Vec::new(),
@@ -417,6 +419,7 @@ impl FakeImsConfig {
             clock: Arc::new(SystemClock),
             user: FakeUser::default(),
             authorize_decision: AuthorizeDecision::Approve,
+            refresh_token_reuse_detection: true,
         }
     }
 
@@ -496,6 +499,40 @@ impl FakeImsConfig {
     pub fn authorize_decision(mut self, decision: AuthorizeDecision) -> Self {
         self.authorize_decision = decision;
         self
+    }
+
+    /// Whether presenting a spent refresh token revokes its whole grant (default: `true`).
+    ///
+    /// Refresh tokens rotate: each refresh spends the token it presents and issues a new
+    /// one. A spent token that comes back means two parties hold the grant (a leak, or a
+    /// client that lost track of its newest token), and the server cannot tell which one is
+    /// legitimate. Strict servers therefore revoke the grant (RFC 9700 §4.14.2): the newest
+    /// refresh token and every access token of the grant stop working (`invalid_grant` on
+    /// refresh; inactive on validate, userinfo, profile and organizations), and the reuse
+    /// itself is answered `invalid_grant`. The fake does so unless this is `false`; then a
+    /// spent token is refused (`invalid_grant`) and the grant lives on.
+    ///
+    /// Turn it off only in a test that replays a spent token on purpose and then goes on
+    /// with the newest one, and say why.
+    /// [`FakeIms::refresh_token_reuses_detected`](super::FakeIms::refresh_token_reuses_detected)
+    /// counts the detections.
+    ///
+    /// ```
+    /// use frameio_auth_testkit::ims::FakeImsConfig;
+    /// assert!(FakeImsConfig::new().detects_refresh_token_reuse());
+    /// let lenient = FakeImsConfig::new().refresh_token_reuse_detection(false);
+    /// assert!(!lenient.detects_refresh_token_reuse());
+    /// ```
+    #[must_use]
+    pub fn refresh_token_reuse_detection(mut self, detect: bool) -> Self {
+        self.refresh_token_reuse_detection = detect;
+        self
+    }
+
+    /// Whether a spent refresh token revokes its grant; see
+    /// [`refresh_token_reuse_detection`](Self::refresh_token_reuse_detection).
+    pub fn detects_refresh_token_reuse(&self) -> bool {
+        self.refresh_token_reuse_detection
     }
 
     /// The registered clients.

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use super::config::{AuthorizeDecision, ClientKind, FakeClient, split_scopes};
 use super::paths;
-use super::state::{CodeRecord, Issue, Origin, RefreshStatus, Shared, TokenProblem, tech_account};
+use super::state::{
+    CodeRecord, Issue, Origin, RefreshStatus, Shared, State, TokenProblem, tech_account,
+};
 use crate::http::oauth::{bad_request, basic_credentials, check_form, with_query};
 use crate::http::{
     FakeResponse, Req, empty_response, html_response, json_response, oauth_error, redirect_response,
@@ -381,14 +383,20 @@ fn refresh_token(shared: &Shared, req: &Req, client: &FakeClient) -> Result<Valu
         .ok_or_else(|| bad_request("refresh_token is missing"))?;
     let now = shared.now();
     let mut st = shared.lock();
-    let record = st.refresh_status(token, now).map_err(|problem| {
-        invalid_grant(match problem {
-            TokenProblem::Unknown => "unknown refresh token",
-            TokenProblem::Expired => "refresh token expired",
-            TokenProblem::Revoked => "refresh token revoked",
-            TokenProblem::Spent => "refresh token already used; use the newest one",
-        })
-    })?;
+    let record = match st.refresh_status(token, now) {
+        Ok(record) => record,
+        Err(TokenProblem::Spent) if shared.config.refresh_token_reuse_detection => {
+            return Err(reuse_detected(&mut st, token, client));
+        }
+        Err(problem) => {
+            return Err(invalid_grant(match problem {
+                TokenProblem::Unknown => "unknown refresh token",
+                TokenProblem::Expired => "refresh token expired",
+                TokenProblem::Revoked => "refresh token revoked",
+                TokenProblem::Spent => "refresh token already used; use the newest one",
+            }));
+        }
+    };
     if record.client_id != client.id {
         return Err(invalid_grant("refresh token was issued to another client"));
     }
@@ -410,6 +418,7 @@ fn refresh_token(shared: &Shared, req: &Req, client: &FakeClient) -> Result<Valu
     if let Some(old) = st.refresh.get_mut(token) {
         old.status = RefreshStatus::Spent;
     }
+    st.refresh_grants_served += 1;
     Ok(shared.issue(
         &mut st,
         &Issue {
@@ -421,6 +430,23 @@ fn refresh_token(shared: &Shared, req: &Req, client: &FakeClient) -> Result<Valu
             nonce,
         },
     ))
+}
+
+/// A spent refresh token came back (RFC 9700 §4.14.2): two parties hold the grant and the
+/// server cannot tell the legitimate client from a thief, so the whole grant is revoked.
+/// A token presented by another client proves nothing about its owner's grant and is only
+/// refused.
+fn reuse_detected(st: &mut State, token: &str, client: &FakeClient) -> FakeResponse {
+    let Some(record) = st.refresh.get(token) else {
+        return invalid_grant("unknown refresh token");
+    };
+    if record.client_id != client.id {
+        return invalid_grant("refresh token was issued to another client");
+    }
+    let family = record.family;
+    st.revoke_family(family);
+    st.refresh_token_reuses_detected += 1;
+    invalid_grant("refresh token already used; reuse revoked the grant, sign in again")
 }
 
 fn client_credentials(

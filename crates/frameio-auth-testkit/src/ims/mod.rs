@@ -6,7 +6,7 @@
 //! | endpoint | what the fake does |
 //! |---|---|
 //! | `GET /ims/authorize/v2` | validates `client_id`, `redirect_uri` (against the client's [`RedirectPattern`]), `response_type=code`, every scope (space or comma separated) and PKCE (required for public clients; `S256` only), then answers `302` with `code` and `state`, or with `error` per the [`AuthorizeDecision`]. An unknown client or a bad redirect URI gives a `400` HTML page (never a redirect). |
-//! | `POST /ims/token/v3` | `authorization_code` (single-use code bound to client, `redirect_uri` and PKCE challenge), `refresh_token` (rotating: the old one is spent, reusing it is `invalid_grant`), `client_credentials` (S2S only, comma-separated `scope`). Client authentication by HTTP Basic (id and secret form-urlencoded, RFC 6749 §2.3.1) or `client_id` + `client_secret` in the body; public clients send `client_id` only (body or query). Wrong secret: `401 invalid_client`. |
+//! | `POST /ims/token/v3` | `authorization_code` (single-use code bound to client, `redirect_uri` and PKCE challenge), `refresh_token` (rotating: the old one is spent; presenting a spent one is `invalid_grant` and revokes the whole grant, see [`FakeImsConfig::refresh_token_reuse_detection`]), `client_credentials` (S2S only, comma-separated `scope`). Client authentication by HTTP Basic (id and secret form-urlencoded, RFC 6749 §2.3.1) or `client_id` + `client_secret` in the body; public clients send `client_id` only (body or query). Wrong secret: `401 invalid_client`. |
 //! | `POST /ims/revoke` | `token` in the body; the client authenticates as above; revoking a refresh token also revokes the access tokens of its grant; `200` with an empty body. |
 //! | `POST /ims/invalidate_token/v2` | `token_type`, `token`, `client_id` (or `X-IMS-ClientId`), `client_secret` for `service_token`, `cascading=all` to also kill the access tokens of a refresh token's grant. |
 //! | `POST /ims/validate_token/v1` | `type`, `client_id`, `token` → `{"valid":true,"expires_at":ms}` or `{"valid":false,"reason":"bad_token"/"expired"/"revoked"/"used"/"client_id_mismatch"}`. |
@@ -24,6 +24,7 @@
 //!
 //! Faults ([`Fault`]) are injected with [`FakeIms::inject`] / [`FakeIms::inject_on`], and what
 //! the fake received is visible through [`FakeIms::requests_to`], [`FakeIms::grant_count`],
+//! [`FakeIms::refresh_grants_served`], [`FakeIms::refresh_token_reuses_detected`],
 //! [`FakeIms::last_form`], [`FakeIms::last_request`] and friends.
 //!
 //! ```
@@ -239,6 +240,20 @@ impl FakeIms {
             .get(grant_type)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// `refresh_token` grants answered with new tokens. Unlike
+    /// [`grant_count("refresh_token")`](Self::grant_count), refused and faulted requests do
+    /// not count.
+    pub fn refresh_grants_served(&self) -> u64 {
+        self.shared.lock().refresh_grants_served
+    }
+
+    /// How often a spent refresh token was presented and its grant revoked (each
+    /// presentation counts, also of a grant already revoked). Stays 0 while
+    /// [reuse detection](FakeImsConfig::refresh_token_reuse_detection) is off.
+    pub fn refresh_token_reuses_detected(&self) -> u64 {
+        self.shared.lock().refresh_token_reuses_detected
     }
 
     /// The last request received on `path`.

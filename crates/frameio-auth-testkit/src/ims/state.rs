@@ -103,6 +103,10 @@ pub(crate) struct State {
     pub(crate) access: HashMap<String, AccessRecord>,
     pub(crate) refresh: HashMap<String, RefreshRecord>,
     pub(crate) next_family: u64,
+    /// `refresh_token` grants answered with new tokens.
+    pub(crate) refresh_grants_served: u64,
+    /// Spent refresh tokens presented while reuse detection was on.
+    pub(crate) refresh_token_reuses_detected: u64,
 }
 
 impl State {
@@ -151,6 +155,17 @@ impl State {
                 record.revoked = true;
             }
         }
+    }
+
+    /// Revokes a whole grant family: its live refresh token and every access token. Spent
+    /// refresh tokens stay spent (validation keeps saying `used` for them).
+    pub(crate) fn revoke_family(&mut self, family: u64) {
+        for record in self.refresh.values_mut() {
+            if record.family == family && record.status == RefreshStatus::Active {
+                record.status = RefreshStatus::Revoked;
+            }
+        }
+        self.revoke_family_access(family);
     }
 
     pub(crate) fn new_family(&mut self) -> u64 {

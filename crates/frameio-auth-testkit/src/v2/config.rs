@@ -63,6 +63,8 @@ pub struct FakeV2App {
     pub(crate) secret: Option<String>,
     pub(crate) redirect: RedirectPattern,
     pub(crate) scopes: BTreeSet<String>,
+    /// With [`grants_only`](Self::grants_only): what a login is granted at most.
+    pub(crate) grant_limit: Option<BTreeSet<String>>,
 }
 
 impl FakeV2App {
@@ -79,6 +81,7 @@ impl FakeV2App {
             secret: Some(secret.into()),
             redirect: RedirectPattern::new(redirect),
             scopes: split(scopes),
+            grant_limit: None,
         }
     }
 
@@ -89,6 +92,37 @@ impl FakeV2App {
             secret: None,
             redirect: RedirectPattern::new(redirect),
             scopes: split(scopes),
+            grant_limit: None,
+        }
+    }
+
+    /// Grants a login fewer scopes than it asks for, as a real server may (an account without
+    /// a feature, a user who unticks a scope): only the requested scopes that are also in
+    /// `scopes` (space or comma separated) are granted, and the token response's `scope`
+    /// says which. A login granted none of them is refused with `invalid_scope`. By default
+    /// a login is granted what it asks for.
+    ///
+    /// A refresh that asks for a scope beyond the grant is refused with `invalid_scope`
+    /// ("refresh token missing requested scope"), in this mode as in the default one.
+    ///
+    /// ```
+    /// use frameio_auth_testkit::v2::{FakeV2App, demo};
+    ///
+    /// let stingy = FakeV2App::pkce("stingy", demo::REDIRECT, "account.read asset.read offline")
+    ///     .grants_only("account.read offline");
+    /// # let _ = stingy;
+    /// ```
+    #[must_use]
+    pub fn grants_only(mut self, scopes: &str) -> Self {
+        self.grant_limit = Some(split(scopes));
+        self
+    }
+
+    /// What a login that asks for `requested` is granted.
+    pub(crate) fn grant(&self, requested: BTreeSet<String>) -> BTreeSet<String> {
+        match &self.grant_limit {
+            Some(limit) => requested.intersection(limit).cloned().collect(),
+            None => requested,
         }
     }
 
@@ -110,6 +144,7 @@ impl fmt::Debug for FakeV2App {
             .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
             .field("redirect", &self.redirect)
             .field("scopes", &self.scopes)
+            .field("grant_limit", &self.grant_limit)
             .finish()
     }
 }

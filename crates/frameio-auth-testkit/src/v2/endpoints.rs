@@ -77,6 +77,13 @@ fn authorize(shared: &Shared, req: &Req) -> FakeResponse {
             &format!("scope {bad} is unknown or not allowed for this app"),
         );
     }
+    let scopes = app.grant(scopes);
+    if scopes.is_empty() {
+        return fail(
+            "invalid_scope",
+            "none of the requested scopes can be granted",
+        );
+    }
     let challenge = req.query_value("code_challenge");
     match (challenge, req.query_value("code_challenge_method")) {
         (None, _) if app.is_public() => {
@@ -247,11 +254,12 @@ fn refresh(shared: &Shared, req: &Req, app: &FakeV2App) -> Result<FakeResponse, 
         }
         Some(list) => {
             let asked = split(list);
+            // RFC 6749 §6: a refresh may narrow the grant, never widen it.
             if !asked.is_subset(&record.scopes) {
                 return Err(oauth_error(
                     StatusCode::BAD_REQUEST,
                     "invalid_scope",
-                    "a refresh cannot add scopes",
+                    "refresh token missing requested scope",
                 ));
             }
             asked

@@ -2,14 +2,21 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // not every test file uses all of it
 
 use frameio_auth_core::{ClientSecret, ManualClock, TokenSet};
-use frameio_auth_oauth::RetryPolicy;
 use frameio_auth_oauth::url::Url;
+use frameio_auth_oauth::{RetryPolicy, TransportSettings};
 use frameio_auth_testkit::v2::{FakeFrameioV2, FakeFrameioV2Config, demo};
 use frameio_auth_v2::{FrameioApi, V2OAuthApp, V2Scope};
 
 /// A redirect URI that matches the demo apps' `http://127.0.0.1:*` pattern. Nothing listens
 /// there: the tests play the browser and hand the redirect to the app themselves.
 pub(crate) const REDIRECT_URI: &str = "http://127.0.0.1:1/callback";
+
+/// Settings whose time is `clock`: token times, expiry checks and retry waits follow it.
+pub(crate) fn manual(clock: &ManualClock) -> TransportSettings {
+    TransportSettings::new()
+        .clock(clock.clone())
+        .sleeper(clock.clone())
+}
 
 pub(crate) async fn fake(clock: &ManualClock) -> FakeFrameioV2 {
     FakeFrameioV2::start(FakeFrameioV2Config::with_demo_apps().clock(clock.clone()))
@@ -20,7 +27,7 @@ pub(crate) async fn fake(clock: &ManualClock) -> FakeFrameioV2 {
 pub(crate) fn api(fake: &FakeFrameioV2, clock: &ManualClock) -> FrameioApi {
     FrameioApi::builder()
         .base_url(fake.base_url())
-        .clock(clock.clone())
+        .transport(manual(clock))
         .build()
         .unwrap()
 }
@@ -35,9 +42,7 @@ pub(crate) fn confidential_app(
         .scopes(scopes.iter().cloned())
         .oauth_base_url(fake.base_url())
         .environment("fake")
-        .clock(clock.clone())
-        .sleeper(clock.clone())
-        .retry_policy(RetryPolicy::default().without_jitter())
+        .transport(manual(clock).retry_policy(RetryPolicy::default().without_jitter()))
         .build()
         .unwrap()
 }
@@ -51,8 +56,7 @@ pub(crate) fn pkce_app(
         .scopes(scopes.iter().cloned())
         .oauth_base_url(fake.base_url())
         .environment("fake")
-        .clock(clock.clone())
-        .sleeper(clock.clone())
+        .transport(manual(clock))
         .build()
         .unwrap()
 }
@@ -92,6 +96,6 @@ pub(crate) async fn login(app: &V2OAuthApp) -> (TokenSet, Vec<String>) {
             .1
             .into_owned(),
     ];
-    let tokens = app.finish(&pending, &callback).await.unwrap();
+    let tokens = app.complete(&pending, &callback).await.unwrap();
     (tokens, secrets)
 }

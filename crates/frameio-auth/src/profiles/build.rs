@@ -1,0 +1,166 @@
+//! Building a profile's credential and store, and the manager over them.
+
+use std::sync::Arc;
+
+use frameio_auth_core::{ConfigError, DeveloperToken, Scopes, TokenStore};
+use frameio_auth_ims::{NativeApp, ServerToServer, SinglePageApp, WebApp};
+use frameio_auth_store_file::FileStore;
+use frameio_auth_store_memory::MemoryStore;
+use frameio_auth_v2::{DeveloperTokenSource, V2OAuthApp};
+
+use super::env::ResolvedProfile;
+use super::error::ProfileError;
+use super::model::{ProfileKind, StoreKind};
+use crate::{TokenManager, TokenManagerBuilder};
+
+impl ResolvedProfile {
+    fn config(&self) -> impl Fn(ConfigError) -> ProfileError + '_ {
+        |source| ProfileError::Config {
+            profile: self.name.clone(),
+            source,
+        }
+    }
+
+    fn scope_set(&self) -> Result<Scopes, ProfileError> {
+        Scopes::parse(self.scopes.as_deref().unwrap_or_default()).map_err(|e| {
+            ProfileError::Profile {
+                profile: self.name.clone(),
+                message: format!("invalid scopes: {e}"),
+            }
+        })
+    }
+
+    fn missing(&self, what: &str) -> ProfileError {
+        ProfileError::Profile {
+            profile: self.name.clone(),
+            message: format!("no {what}"),
+        }
+    }
+
+    /// A builder over the profile's credential and store; set anything else (policy,
+    /// clock) before `build()`.
+    pub fn manager_builder(&self) -> Result<TokenManagerBuilder, ProfileError> {
+        let config = self.config();
+        let id = || {
+            self.client_id
+                .clone()
+                .ok_or_else(|| self.missing("client id"))
+        };
+        let secret = || self.secret.clone().ok_or_else(|| self.missing("secret"));
+        let redirect = || {
+            self.redirect_uri
+                .clone()
+                .ok_or_else(|| self.missing("redirect URI"))
+        };
+        let env = self.ims_env.clone();
+        let builder = match self.kind {
+            ProfileKind::ImsS2s => TokenManager::builder(
+                ServerToServer::builder(env, id()?, secret()?)
+                    .scopes(self.scope_set()?)
+                    .profile(self.name.clone())
+                    .build()
+                    .map_err(config)?,
+            ),
+            ProfileKind::ImsWeb => TokenManager::builder(
+                WebApp::builder(env, id()?, secret()?, redirect()?)
+                    .scopes(self.scope_set()?)
+                    .profile(self.name.clone())
+                    .build()
+                    .map_err(config)?,
+            ),
+            ProfileKind::ImsSpa => TokenManager::builder(
+                SinglePageApp::builder(env, id()?, redirect()?)
+                    .scopes(self.scope_set()?)
+                    .profile(self.name.clone())
+                    .build()
+                    .map_err(config)?,
+            ),
+            ProfileKind::ImsNative => TokenManager::builder(
+                NativeApp::builder(env, id()?, redirect()?)
+                    .scopes(self.scope_set()?)
+                    .profile(self.name.clone())
+                    .build()
+                    .map_err(config)?,
+            ),
+            ProfileKind::V2DeveloperToken => {
+                let token = DeveloperToken::new(secret()?.expose_secret());
+                TokenManager::builder(
+                    DeveloperTokenSource::new(token)
+                        .and_then(|s| s.with_profile(self.name.clone()))
+                        .map_err(config)?,
+                )
+            }
+            ProfileKind::V2OAuth => {
+                let mut app = V2OAuthApp::builder(id()?, redirect()?)
+                    .scopes(frameio_auth_v2::parse_list(
+                        self.scopes.as_deref().unwrap_or_default(),
+                    ))
+                    .profile(self.name.clone());
+                if let Some(secret) = self.secret.clone() {
+                    app = app.client_secret(secret);
+                }
+                if let Some(base) = &self.v2_oauth_base_url {
+                    app = app.oauth_base_url(base.clone());
+                }
+                TokenManager::builder(app.build().map_err(config)?)
+            }
+        };
+        // The metrics label is the profile's name: bounded, and chosen by the user.
+        Ok(builder
+            .shared_store(self.open_store()?)
+            .metrics_profile(self.name.clone()))
+    }
+
+    /// The manager: the profile's credential over its store.
+    pub fn manager(&self) -> Result<TokenManager, ProfileError> {
+        Ok(self.manager_builder()?.build())
+    }
+
+    /// Opens the profile's store.
+    pub fn open_store(&self) -> Result<Arc<dyn TokenStore>, ProfileError> {
+        let unavailable = |message: &str| ProfileError::Profile {
+            profile: self.name.clone(),
+            message: message.to_owned(),
+        };
+        match self.store {
+            StoreKind::Memory => Ok(Arc::new(MemoryStore::new())),
+            StoreKind::File => {
+                // FRAMEIO_AUTH_HOME was already looked up (through the caller's lookup) when
+                // the profile was resolved: here only the platform directory is left, the
+                // file store's own default without its environment variable.
+                let dir = match &self.store_dir {
+                    Some(dir) => dir.clone(),
+                    None => directories::ProjectDirs::from("", "", "frameio-auth")
+                        .map(|dirs| dirs.data_local_dir().join("tokens"))
+                        .ok_or_else(|| {
+                            unavailable(
+                                "no home directory to keep tokens in: set `store_dir`, or \
+                                 FRAMEIO_AUTH_STORE_DIR",
+                            )
+                        })?,
+                };
+                Ok(Arc::new(FileStore::new(dir)))
+            }
+            #[cfg(feature = "store-keyring")]
+            StoreKind::Keyring => {
+                let mut builder = frameio_auth_store_keyring::KeyringStore::builder();
+                if let Some(service) = &self.keyring_service {
+                    builder = builder.service(service.clone());
+                }
+                let store = builder.build().map_err(|source| ProfileError::Store {
+                    profile: self.name.clone(),
+                    source,
+                })?;
+                Ok(Arc::new(store))
+            }
+            #[cfg(not(feature = "store-keyring"))]
+            StoreKind::Keyring => Err(unavailable(
+                "store `keyring` needs the `store-keyring` feature of frameio-auth: enable it, \
+                 or use store `file`",
+            )),
+            StoreKind::Redis => Err(unavailable(
+                "store `redis` is not available yet: use `file`, `keyring` or `memory`",
+            )),
+        }
+    }
+}

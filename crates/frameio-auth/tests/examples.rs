@@ -1,0 +1,434 @@
+//! Runs every example of the facade against the fakes: `FakeIms` with `FakeFrameioV4`, and
+//! `FakeFrameioV2`. Never the internet.
+//!
+//! As in the IMS and V2 crates, each example keeps its logic in `run(vars, out)` and this file
+//! includes the example source itself (`#[path]`), so what is tested is exactly what
+//! `cargo run --example` runs, without a nested cargo (which would wait on the build lock
+//! `cargo test` holds). The environment is a table (base URLs of the fakes, demo client ids,
+//! a temporary `FRAMEIO_AUTH_HOME`), the output a buffer. For the Native App login the test
+//! plays the browser: it reads the authorization URL the example prints, opens it on the fake
+//! without following redirects, and delivers the redirect to the example's loopback receiver.
+//!
+//! Every test also checks that no token value reached the output: the tokens are read back
+//! from the example's token file (or are the test's own Developer Token).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../examples/native_app_login.rs"]
+mod native_app_login;
+#[cfg(feature = "profiles")]
+#[allow(dead_code, unreachable_pub)]
+#[path = "../examples/profile_s2s.rs"]
+mod profile_s2s;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../examples/v2_developer_token.rs"]
+mod v2_developer_token;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../examples/v4_s2s_file_store.rs"]
+mod v4_s2s_file_store;
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use frameio_auth_core::{AccessToken, ClientSecret, TokenStore as _};
+use frameio_auth_ims::{ImsEnvironment, presets};
+use frameio_auth_store_file::FileStore;
+use frameio_auth_testkit::FakeIms;
+use frameio_auth_testkit::ims::{FakeClient, FakeImsConfig, demo, paths};
+use frameio_auth_testkit::tracing_capture::token_secrets;
+use frameio_auth_testkit::v2::{self as fake_v2, FakeFrameioV2, FakeFrameioV4};
+use frameio_auth_v2::ApiError;
+use reqwest::Url;
+use tokio::sync::mpsc;
+
+/// The longest any example run may take before the test fails instead of hanging.
+const RUN_LIMIT: Duration = Duration::from_secs(60);
+
+/// A Native App client of the fake IMS that accepts loopback redirects on any port.
+const NATIVE_LOOPBACK_CLIENT_ID: &str = "demo-native-loopback";
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The example's stdout: every complete line goes to the "browser", and all of it is kept.
+struct Output {
+    lines: mpsc::UnboundedSender<String>,
+    partial: Vec<u8>,
+    all: Arc<Mutex<String>>,
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.partial.extend_from_slice(buf);
+        while let Some(end) = self.partial.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=end).collect();
+            let line = String::from_utf8_lossy(&line).trim_end().to_owned();
+            let mut all = self.all.lock().unwrap();
+            all.push_str(&line);
+            all.push('\n');
+            let _ = self.lines.send(line);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn output() -> (Output, mpsc::UnboundedReceiver<String>, Arc<Mutex<String>>) {
+    let (lines, receiver) = mpsc::unbounded_channel();
+    let all = Arc::new(Mutex::new(String::new()));
+    let out = Output {
+        lines,
+        partial: Vec::new(),
+        all: Arc::clone(&all),
+    };
+    (out, receiver, all)
+}
+
+fn env_vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + Sync + use<> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name: &str| map.get(name).cloned()
+}
+
+/// Runs an example without a browser; its output, and its error if it failed.
+async fn run_quietly(run: impl AsyncFnOnce(&mut Output) -> Result) -> (String, Result) {
+    let (mut out, _lines, all) = output();
+    let result = tokio::time::timeout(RUN_LIMIT, run(&mut out))
+        .await
+        .expect("the example took too long");
+    let text = all.lock().unwrap().clone();
+    (text, result)
+}
+
+/// Every token value in the token files under `home` (access, refresh and ID tokens).
+async fn stored_tokens(home: &Path) -> Vec<String> {
+    let store = FileStore::new(home.join("tokens"));
+    let mut secrets = Vec::new();
+    for key in store.keys().await.unwrap() {
+        let tokens = store.load(&key).await.unwrap().unwrap();
+        token_secrets(&tokens, &mut secrets);
+    }
+    secrets
+}
+
+/// No value of `secrets` appears in `text` (the failure names neither).
+fn assert_no_secret(text: &str, secrets: &[String]) {
+    assert!(!secrets.is_empty(), "nothing to look for");
+    for secret in secrets {
+        assert!(secret.len() >= 8, "a secret too short to search for");
+        assert!(
+            !text.contains(secret.as_str()),
+            "a secret value appears in the example's output ({} bytes)",
+            text.len()
+        );
+    }
+}
+
+#[tokio::test]
+async fn v4_s2s_file_store_example_reuses_its_token_file_and_recovers_from_a_401() {
+    let ims = FakeIms::start(FakeImsConfig::with_demo_clients())
+        .await
+        .unwrap();
+    let v4 = FakeFrameioV4::start(&ims).await.unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let vars = env_vars(&[
+        ("IMS_CLIENT_ID", demo::S2S_CLIENT_ID),
+        ("IMS_CLIENT_SECRET", demo::S2S_SECRET),
+        ("IMS_BASE_URL", ims.base_url()),
+        ("FRAMEIO_API_BASE_URL", v4.base_url()),
+        ("FRAMEIO_AUTH_HOME", home.path().to_str().unwrap()),
+    ]);
+    let mut outputs = Vec::new();
+
+    // First run: one client_credentials request with the V4 preset scopes, saved to the file;
+    // the second call is answered from memory.
+    let (text, result) = run_quietly(async |out| v4_s2s_file_store::run(&vars, out).await).await;
+    result.unwrap();
+    for expected in [
+        "first call: token from IMS",
+        "second call: same token, from memory: true",
+        "access token sha256:",
+        "frame.s2s.all",
+        "GET /v4/me: user ",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    assert!(
+        text.contains(&home.path().join("tokens").display().to_string()),
+        "{text}"
+    );
+    assert_eq!(ims.grant_count("client_credentials"), 1);
+    assert_eq!(
+        ims.last_request(paths::TOKEN).unwrap().form_value("scope"),
+        Some("AdobeID,frame.s2s.all,openid"), // the V4 preset, comma separated and sorted
+    );
+    assert_eq!(v4.me_requests(), 1);
+    let mut secrets = stored_tokens(home.path()).await;
+    assert_eq!(secrets.len(), 1, "an S2S set holds an access token only");
+    outputs.push(text);
+
+    // Second run, as a new process: the saved token is still valid, so no request to IMS.
+    let (text, result) = run_quietly(async |out| v4_s2s_file_store::run(&vars, out).await).await;
+    result.unwrap();
+    assert!(
+        text.contains("first call: token from the token file"),
+        "{text}"
+    );
+    assert!(text.contains("GET /v4/me: user "), "{text}");
+    assert_eq!(ims.grant_count("client_credentials"), 1);
+    assert_eq!(v4.me_requests(), 2);
+    outputs.push(text);
+
+    // The saved token is revoked at IMS: the third run gets a 401 from Frame.io, asks for one
+    // new token and succeeds.
+    let s2s = presets::frameio_v4_server_to_server(
+        ImsEnvironment::custom(ims.base_url()).unwrap(),
+        demo::S2S_CLIENT_ID,
+        ClientSecret::new(demo::S2S_SECRET),
+    )
+    .build()
+    .unwrap();
+    s2s.revoke_access_token(&AccessToken::new(secrets[0].as_str()))
+        .await
+        .unwrap();
+    let (text, result) = run_quietly(async |out| v4_s2s_file_store::run(&vars, out).await).await;
+    result.unwrap();
+    for expected in [
+        "first call: token from the token file",
+        "Frame.io refused the token (401): getting a new one",
+        "GET /v4/me: user ",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    assert_eq!(ims.grant_count("client_credentials"), 2);
+    assert_eq!(v4.me_requests(), 4);
+    secrets.extend(stored_tokens(home.path()).await);
+    assert_eq!(secrets.len(), 2);
+    assert_ne!(secrets[0], secrets[1], "the file holds the new token");
+    outputs.push(text);
+
+    secrets.push(demo::S2S_SECRET.to_owned());
+    for text in &outputs {
+        assert_no_secret(text, &secrets);
+    }
+
+    // A missing variable is named.
+    let (_, result) = run_quietly(async |out| v4_s2s_file_store::run(&|_| None, out).await).await;
+    let err = result.unwrap_err();
+    assert!(err.to_string().contains("IMS_CLIENT_ID"), "{err}");
+}
+
+/// Plays the browser: waits for the printed authorization URL, opens it on the fake, and
+/// follows the redirect to the example's loopback receiver. Returns the authorization code.
+async fn browser(mut lines: mpsc::UnboundedReceiver<String>) -> String {
+    let url = loop {
+        let line = lines.recv().await.expect("the example printed no URL");
+        if line.starts_with("http") {
+            break Url::parse(&line).unwrap();
+        }
+    };
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = client.get(url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 302, "the fake IMS's answer");
+    let callback = Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+    let code = callback
+        .query_pairs()
+        .find(|(name, _)| name == "code")
+        .map(|(_, value)| value.into_owned())
+        .expect("a code in the redirect");
+    let response = client.get(callback).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200, "the receiver's answer");
+    code
+}
+
+#[tokio::test]
+async fn native_app_login_example_signs_in_once_and_then_uses_the_saved_login() {
+    let ims = FakeIms::start(
+        FakeImsConfig::with_demo_clients().client(FakeClient::native_app(
+            NATIVE_LOOPBACK_CLIENT_ID,
+            "http://127.0.0.1:*/callback",
+            demo::USER_SCOPES,
+        )),
+    )
+    .await
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let vars = env_vars(&[
+        ("IMS_CLIENT_ID", NATIVE_LOOPBACK_CLIENT_ID),
+        ("IMS_BASE_URL", ims.base_url()),
+        ("FRAMEIO_AUTH_HOME", home.path().to_str().unwrap()),
+    ]);
+
+    // First run: no saved login, so the example prints the URL and the test plays the
+    // browser.
+    let (mut out, lines, all) = output();
+    let (result, code) = tokio::time::timeout(RUN_LIMIT, async {
+        tokio::join!(native_app_login::run(&vars, &mut out), browser(lines))
+    })
+    .await
+    .expect("the login took too long");
+    result.unwrap();
+    let first = all.lock().unwrap().clone();
+    for expected in [
+        "no usable saved login (",
+        "Open this URL in your browser to sign in:",
+        "redirect_uri=http%3A%2F%2F127.0.0.1%3A",
+        "signed in: access token sha256:",
+        "refresh token: yes",
+        "offline_access",
+        "signed in as Ada Lovelace <ada@example.com>",
+    ] {
+        assert!(first.contains(expected), "{expected}: {first}");
+    }
+    assert_eq!(ims.requests_to(paths::AUTHORIZE), 1);
+    assert_eq!(ims.grant_count("authorization_code"), 1);
+    assert_eq!(ims.requests_to(paths::USERINFO), 1);
+    let mut secrets = stored_tokens(home.path()).await;
+    assert_eq!(secrets.len(), 3, "access, refresh and ID tokens were saved");
+
+    // Second run, as a new process: the saved login is used, no browser, no token request.
+    let (second, result) = run_quietly(async |out| native_app_login::run(&vars, out).await).await;
+    result.unwrap();
+    assert!(second.contains("using the saved login"), "{second}");
+    assert!(!second.contains("Open this URL"), "{second}");
+    assert!(
+        second.contains("signed in as Ada Lovelace <ada@example.com>"),
+        "{second}"
+    );
+    assert_eq!(ims.requests_to(paths::AUTHORIZE), 1);
+    assert_eq!(ims.token_requests(), 1);
+    assert_eq!(ims.requests_to(paths::USERINFO), 2);
+
+    secrets.push(code);
+    assert_no_secret(&first, &secrets);
+    assert_no_secret(&second, &secrets);
+
+    // Configuration errors name the variable.
+    let bad_port = env_vars(&[
+        ("IMS_CLIENT_ID", NATIVE_LOOPBACK_CLIENT_ID),
+        ("IMS_REDIRECT_PORT", "http"),
+    ]);
+    let (_, result) = run_quietly(async |out| native_app_login::run(&bad_port, out).await).await;
+    let err = result.unwrap_err();
+    assert!(err.to_string().contains("IMS_REDIRECT_PORT"), "{err}");
+    let (_, result) = run_quietly(async |out| native_app_login::run(&|_| None, out).await).await;
+    let err = result.unwrap_err();
+    assert!(err.to_string().contains("IMS_CLIENT_ID"), "{err}");
+}
+
+#[tokio::test]
+async fn v2_developer_token_example_checks_the_token_and_explains_a_401() {
+    const TOKEN: &str = "fio-u-examples-test-developer-token";
+    const UNKNOWN: &str = "fio-u-examples-test-deleted-token";
+    let fake = FakeFrameioV2::start_default().await.unwrap();
+    fake.register_developer_token(TOKEN, "account.read");
+    let vars = env_vars(&[
+        ("FRAMEIO_TOKEN", TOKEN),
+        ("FRAMEIO_API_BASE_URL", fake.base_url()),
+    ]);
+    let (text, result) = run_quietly(async |out| v2_developer_token::run(&vars, out).await).await;
+    result.unwrap();
+    for expected in [
+        "Developer Token sha256:",
+        "never expires: true",
+        "stored as frameio-v2~",
+        "GET /v2/me: Ada Lovelace <ada@example.com>",
+        "remaining 99",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    assert_eq!(fake.requests_to(fake_v2::paths::ME), 1);
+    assert_no_secret(&text, &[TOKEN.to_owned()]);
+
+    // A token Frame.io does not know: the advice, and the typed error.
+    let unknown = env_vars(&[
+        ("FRAMEIO_TOKEN", UNKNOWN),
+        ("FRAMEIO_API_BASE_URL", fake.base_url()),
+    ]);
+    let (text, result) =
+        run_quietly(async |out| v2_developer_token::run(&unknown, out).await).await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(
+            err.downcast_ref::<ApiError>(),
+            Some(ApiError::InvalidToken { .. })
+        ),
+        "{err}"
+    );
+    assert!(text.contains("set FRAMEIO_TOKEN"), "{text}");
+    assert_no_secret(&format!("{text}{err}{err:?}"), &[UNKNOWN.to_owned()]);
+
+    // No token: the variable is named.
+    let (_, result) = run_quietly(async |out| v2_developer_token::run(&|_| None, out).await).await;
+    let err = result.unwrap_err();
+    assert!(err.to_string().contains("FRAMEIO_TOKEN"), "{err}");
+}
+
+#[cfg(feature = "profiles")]
+/// Issue 11's acceptance: a `config.toml` with an `ims-s2s` profile and the secret in the
+/// variable it names give a token, in one line (`TokenManager::from_profile`).
+#[tokio::test]
+async fn profile_s2s_example_gets_a_token_from_a_config_file_profile() {
+    let ims = FakeIms::start(FakeImsConfig::with_demo_clients())
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "# my profiles\ndefault = \"work\"\n\n[profiles.work]\nkind = \"ims-s2s\"\n\
+             client_id = \"{}\"\nscopes = \"openid,AdobeID,frame.s2s.all\"\n\
+             ims_env = \"{}\"\nsecret_env = \"WORK_IMS_SECRET\"\n\
+             store_dir = \"{}\"\n",
+            demo::S2S_CLIENT_ID,
+            ims.base_url(),
+            dir.path().join("tokens").display(),
+        ),
+    )
+    .unwrap();
+    let vars = env_vars(&[
+        ("FRAMEIO_AUTH_CONFIG", config.to_str().unwrap()),
+        ("WORK_IMS_SECRET", demo::S2S_SECRET),
+    ]);
+
+    let (text, result) =
+        run_quietly(async |out| profile_s2s::run(Some("work"), &vars, out).await).await;
+    result.unwrap();
+    assert!(text.contains("access token sha256:"), "{text}");
+    assert_eq!(ims.grant_count("client_credentials"), 1);
+    let request = ims.last_request(paths::TOKEN).unwrap();
+    assert_eq!(
+        request.form_value("scope"),
+        Some("AdobeID,frame.s2s.all,openid")
+    );
+    let secrets = stored_tokens(dir.path()).await;
+    assert_eq!(secrets.len(), 1);
+    assert_no_secret(&text, &secrets);
+
+    // The default profile, and a second run served from the token file.
+    let (text, result) = run_quietly(async |out| profile_s2s::run(None, &vars, out).await).await;
+    result.unwrap();
+    assert!(text.contains("access token sha256:"), "{text}");
+    assert_eq!(ims.grant_count("client_credentials"), 1);
+
+    // Without the secret variable, the error names it.
+    let no_secret = env_vars(&[("FRAMEIO_AUTH_CONFIG", config.to_str().unwrap())]);
+    let (_, result) =
+        run_quietly(async |out| profile_s2s::run(Some("work"), &no_secret, out).await).await;
+    assert_eq!(
+        result.unwrap_err().to_string(),
+        "profile `work`: the environment variable WORK_IMS_SECRET is not set (or empty); \
+         export it with the secret"
+    );
+}
