@@ -74,6 +74,8 @@ pub(crate) struct Dep {
     /// The package name (not a `package = ...` rename).
     pub(crate) name: String,
     pub(crate) kind: DepKind,
+    /// Whether a feature turns it on (`optional = true`).
+    pub(crate) optional: bool,
 }
 
 /// One workspace package.
@@ -138,6 +140,7 @@ pub(crate) fn parse_metadata(text: &str, root: &Path) -> Result<Vec<Package>, St
                     Ok(Dep {
                         name: dep_name.to_owned(),
                         kind,
+                        optional: matches!(dep.get("optional"), Some(Value::Bool(true))),
                     })
                 })
                 .collect::<Result<_, String>>()?;
@@ -312,7 +315,10 @@ pub(crate) fn check_layering(packages: &[Package]) -> Vec<Violation> {
                 }
                 continue;
             }
-            if dep_layer == Layer::Testkit {
+            // The CLI's `demo` feature runs the fakes in-process (docs/decisions.md): the
+            // one normal use of the testkit, and only behind that feature.
+            let demo_feature = layer == Layer::Cli && dep.optional;
+            if dep_layer == Layer::Testkit && !demo_feature {
                 violations.push(Violation::new(
                     &file,
                     None,

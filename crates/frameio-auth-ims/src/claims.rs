@@ -64,15 +64,8 @@ impl AccessTokenClaims {
     }
 
     fn decode_str(token: &str) -> Option<Self> {
-        let mut parts = token.split('.');
-        let (_header, payload) = (parts.next()?, parts.next()?);
-        // A signed JWT has exactly three parts.
-        parts.next()?;
-        if parts.next().is_some() || payload.len() > MAX_PAYLOAD_CHARS {
-            return None;
-        }
-        let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-        let map: Map<String, Value> = serde_json::from_slice(&bytes).ok()?;
+        let (_header, payload) = jwt_parts(token)?;
+        let map = json_object(payload)?;
         let text = |name: &str| map.get(name).and_then(Value::as_str).map(str::to_owned);
         Some(Self {
             created_at: millis(map.get("created_at")).map(Timestamp::from_unix_millis),
@@ -91,6 +84,63 @@ impl AccessTokenClaims {
     pub fn expires_at(&self) -> Option<Timestamp> {
         Some(self.created_at?.saturating_add(self.expires_in?))
     }
+}
+
+/// The readable parts of a JWT: its header and its claims, decoded but **not verified**.
+/// The signature is never kept, so nothing here can be turned back into the token.
+///
+/// ```
+/// use base64::Engine as _;
+/// use frameio_auth_core::AccessToken;
+/// use frameio_auth_ims::JwtParts;
+///
+/// let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+/// let token = format!("{}.{}.c2ln", b64.encode(r#"{"alg":"RS256"}"#), b64.encode(r#"{"user_id":"U"}"#));
+/// let parts = JwtParts::decode(&AccessToken::new(token)).unwrap();
+/// assert_eq!(parts.header["alg"], "RS256");
+/// assert_eq!(parts.claims["user_id"], "U");
+/// assert!(JwtParts::decode(&AccessToken::new("opaque")).is_none());
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct JwtParts {
+    /// The JOSE header (`alg`, `kid`, `x5u`...).
+    pub header: Map<String, Value>,
+    /// The claims, as written (IMS writes its times as strings of milliseconds; see
+    /// [`AccessTokenClaims`] for them converted).
+    pub claims: Map<String, Value>,
+}
+
+impl JwtParts {
+    /// Decodes the header and claims of `token`; `None` when it is not a JWT whose header
+    /// and claims are JSON objects (a V2 Developer Token, an opaque token).
+    pub fn decode(token: &AccessToken) -> Option<Self> {
+        let (header, payload) = jwt_parts(token.expose_secret())?;
+        Some(Self {
+            header: json_object(header)?,
+            claims: json_object(payload)?,
+        })
+    }
+}
+
+/// The header and payload of a signed JWT (exactly three parts, payload within bounds).
+fn jwt_parts(token: &str) -> Option<(&str, &str)> {
+    let mut parts = token.split('.');
+    let (header, payload) = (parts.next()?, parts.next()?);
+    parts.next()?;
+    if parts.next().is_some()
+        || payload.len() > MAX_PAYLOAD_CHARS
+        || header.len() > MAX_PAYLOAD_CHARS
+    {
+        return None;
+    }
+    Some((header, payload))
+}
+
+/// One base64url part of a JWT, as a JSON object.
+fn json_object(part: &str) -> Option<Map<String, Value>> {
+    let bytes = URL_SAFE_NO_PAD.decode(part.trim_end_matches('=')).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// A millisecond value: a string of digits or a non-negative integer.

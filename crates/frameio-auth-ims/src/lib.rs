@@ -52,7 +52,7 @@ mod responses;
 mod s2s;
 mod user;
 
-pub use claims::{AccessTokenClaims, enrich_token_set};
+pub use claims::{AccessTokenClaims, JwtParts, enrich_token_set};
 pub use environment::{ImsEnvironment, PRODUCTION_BASE_URL, STAGE_BASE_URL, paths};
 pub use errors::{INVALID_SCOPE_HINT, with_authorize_hint};
 /// The core types this crate's signatures use, so a user of this crate alone needs no second

@@ -10,7 +10,7 @@ use frameio_auth_core::{
     TokenSource, TokenStore,
 };
 use frameio_auth_oauth::user_login::{ShowUrl, UserLogin};
-use frameio_auth_oauth::{LoginError, LoopbackReceiver};
+use frameio_auth_oauth::{LoginError, LoopbackReceiver, PendingAuthorization};
 use tokio::sync::broadcast;
 
 use crate::backoff::{Backoff, Jitter};
@@ -265,21 +265,50 @@ impl TokenManager {
         receiver: LoopbackReceiver,
         show_url: ShowUrl,
     ) -> Result<CachedToken, LoginError> {
-        if login.key() != self.inner.source.key() {
-            return Err(LoginError::Auth(AuthError::Config(ConfigError::new(
-                format!(
-                    "this login is for `{}`, but the manager renews `{}`; log in with the manager's own credential",
-                    login.key(),
-                    self.inner.source.key()
-                ),
-            ))));
-        }
+        self.check_login_is_ours(login)?;
         let tokens = login.login_with_loopback(receiver, show_url).await?;
         self.inner
             .import(tokens)
             .await
             .map(CachedToken)
             .map_err(LoginError::Auth)
+    }
+
+    /// Finishes a login whose redirect the app received itself (a pasted URL, a custom
+    /// scheme, a web server's callback): checks that `pending` belongs to `login` and the
+    /// `state`, exchanges the code, and saves the result as this manager's login.
+    ///
+    /// `login` must be the credential this manager's source renews, as for
+    /// [`login`](Self::login); `pending` comes from [`UserLogin::begin`].
+    pub async fn complete_login(
+        &self,
+        login: &dyn UserLogin,
+        pending: &PendingAuthorization,
+        callback_url: &frameio_auth_oauth::url::Url,
+    ) -> Result<CachedToken, LoginError> {
+        self.check_login_is_ours(login)?;
+        let tokens = login
+            .complete(pending, callback_url)
+            .await
+            .map_err(LoginError::Auth)?;
+        self.inner
+            .import(tokens)
+            .await
+            .map(CachedToken)
+            .map_err(LoginError::Auth)
+    }
+
+    fn check_login_is_ours(&self, login: &dyn UserLogin) -> Result<(), LoginError> {
+        if login.key() == self.inner.source.key() {
+            return Ok(());
+        }
+        Err(LoginError::Auth(AuthError::Config(ConfigError::new(
+            format!(
+                "this login is for `{}`, but the manager renews `{}`; log in with the manager's own credential",
+                login.key(),
+                self.inner.source.key()
+            ),
+        ))))
     }
 
     /// Makes `tokens` this manager's login and saves it, for apps that run the code exchange

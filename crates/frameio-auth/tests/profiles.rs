@@ -69,13 +69,13 @@ fn unknown_profile_field_suggests_a_near_miss_or_lists_the_fields() {
         parse_error("[profiles.work]\nkind = \"ims-s2s\"\n  clinet_id = \"x\"\n"),
         "config.toml:3:3: `profiles.work.clinet_id`: unknown field (did you mean `client_id`?); \
          expected one of: preset, kind, client_id, scopes, ims_env, v2_oauth_base_url, \
-         redirect_uri, store, store_dir, keyring_service, secret_env, secret_keyring, secret"
+         api_base_url, redirect_uri, store, store_dir, keyring_service, secret_env, secret_keyring, secret"
     );
     assert_eq!(
         parse_error("[profiles.work]\ncolour = \"blue\"\n"),
         "config.toml:2:1: `profiles.work.colour`: unknown field; \
          expected one of: preset, kind, client_id, scopes, ims_env, v2_oauth_base_url, \
-         redirect_uri, store, store_dir, keyring_service, secret_env, secret_keyring, secret"
+         api_base_url, redirect_uri, store, store_dir, keyring_service, secret_env, secret_keyring, secret"
     );
 }
 
@@ -738,7 +738,7 @@ fn inline_tables_are_read_and_edited() {
         parse_error("profiles = { work = { kind = \"ims-s2s\", clientid = \"c\" } }\n"),
         "config.toml:1:41: `profiles.work.clientid`: unknown field (did you mean `client_id`?); \
          expected one of: preset, kind, client_id, scopes, ims_env, v2_oauth_base_url, \
-         redirect_uri, store, store_dir, keyring_service, secret_env, secret_keyring, secret"
+         api_base_url, redirect_uri, store, store_dir, keyring_service, secret_env, secret_keyring, secret"
     );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.toml");

@@ -60,13 +60,15 @@ fn metadata_json(packages: &[Spec]) -> String {
             let deps: Vec<String> = deps
                 .iter()
                 .map(|(dep, kind)| {
-                    let kind = if kind.is_empty() {
+                    // "optional": a normal dependency behind a feature.
+                    let optional = *kind == "optional";
+                    let kind = if kind.is_empty() || optional {
                         "null".to_owned()
                     } else {
                         format!("\"{kind}\"")
                     };
                     format!(
-                        r#"{{"name":"{dep}","source":null,"req":"^1","kind":{kind},"rename":null,"optional":false,"uses_default_features":true,"features":[],"target":null,"registry":null}}"#
+                        r#"{{"name":"{dep}","source":null,"req":"^1","kind":{kind},"rename":null,"optional":{optional},"uses_default_features":true,"features":[],"target":null,"registry":null}}"#
                     )
                 })
                 .collect();
@@ -353,6 +355,19 @@ fn the_testkit_depends_on_core_only() {
     let v = check_layering(&with_deps(
         "frameio-auth-ims",
         &[("frameio-auth-oauth", ""), ("frameio-auth-testkit", "")],
+    ));
+    assert_one(&v, &["dev-dependency only"]);
+    // The one exception: the CLI's `demo` feature runs the fakes in its own process.
+    assert_clean(
+        "cli demo",
+        &check_layering(&with_deps(
+            "frameio-auth-cli",
+            &[("frameio-auth", ""), ("frameio-auth-testkit", "optional")],
+        )),
+    );
+    let v = check_layering(&with_deps(
+        "frameio-auth-cli",
+        &[("frameio-auth", ""), ("frameio-auth-testkit", "")],
     ));
     assert_one(&v, &["dev-dependency only"]);
 }

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use frameio_auth_core::{ConfigError, DeveloperToken, Scopes, TokenStore};
+use frameio_auth_core::{ConfigError, DeveloperToken, Scopes, TokenSource, TokenStore};
 use frameio_auth_ims::{NativeApp, ServerToServer, SinglePageApp, WebApp};
+use frameio_auth_oauth::user_login::UserLogin;
 use frameio_auth_store_file::FileStore;
 use frameio_auth_store_memory::MemoryStore;
 use frameio_auth_v2::{DeveloperTokenSource, V2OAuthApp};
@@ -12,6 +13,43 @@ use super::env::ResolvedProfile;
 use super::error::ProfileError;
 use super::model::{ProfileKind, StoreKind};
 use crate::{TokenManager, TokenManagerBuilder};
+
+/// A profile's credential, kept concrete so that a session can use what only its type
+/// offers (a login, IMS user info).
+#[derive(Clone, Debug)]
+pub(super) enum Credential {
+    S2s(Arc<ServerToServer>),
+    Web(Arc<WebApp>),
+    Spa(Arc<SinglePageApp>),
+    Native(Arc<NativeApp>),
+    DeveloperToken(Arc<DeveloperTokenSource>),
+    V2OAuth(Arc<V2OAuthApp>),
+}
+
+impl Credential {
+    /// The credential as the manager's source.
+    pub(super) fn source(&self) -> Arc<dyn TokenSource> {
+        match self {
+            Self::S2s(c) => Arc::clone(c) as Arc<dyn TokenSource>,
+            Self::Web(c) => Arc::clone(c) as Arc<dyn TokenSource>,
+            Self::Spa(c) => Arc::clone(c) as Arc<dyn TokenSource>,
+            Self::Native(c) => Arc::clone(c) as Arc<dyn TokenSource>,
+            Self::DeveloperToken(c) => Arc::clone(c) as Arc<dyn TokenSource>,
+            Self::V2OAuth(c) => Arc::clone(c) as Arc<dyn TokenSource>,
+        }
+    }
+
+    /// The credential as a user login, for the kinds that sign a user in.
+    pub(super) fn user_login(&self) -> Option<Arc<dyn UserLogin>> {
+        match self {
+            Self::Web(c) => Some(Arc::clone(c) as Arc<dyn UserLogin>),
+            Self::Spa(c) => Some(Arc::clone(c) as Arc<dyn UserLogin>),
+            Self::Native(c) => Some(Arc::clone(c) as Arc<dyn UserLogin>),
+            Self::V2OAuth(c) => Some(Arc::clone(c) as Arc<dyn UserLogin>),
+            Self::S2s(_) | Self::DeveloperToken(_) => None,
+        }
+    }
+}
 
 impl ResolvedProfile {
     fn config(&self) -> impl Fn(ConfigError) -> ProfileError + '_ {
@@ -37,9 +75,8 @@ impl ResolvedProfile {
         }
     }
 
-    /// A builder over the profile's credential and store; set anything else (policy,
-    /// clock) before `build()`.
-    pub fn manager_builder(&self) -> Result<TokenManagerBuilder, ProfileError> {
+    /// The profile's credential, built from its resolved fields.
+    pub(super) fn credential(&self) -> Result<Credential, ProfileError> {
         let config = self.config();
         let id = || {
             self.client_id
@@ -53,42 +90,42 @@ impl ResolvedProfile {
                 .ok_or_else(|| self.missing("redirect URI"))
         };
         let env = self.ims_env.clone();
-        let builder = match self.kind {
-            ProfileKind::ImsS2s => TokenManager::builder(
+        Ok(match self.kind {
+            ProfileKind::ImsS2s => Credential::S2s(Arc::new(
                 ServerToServer::builder(env, id()?, secret()?)
                     .scopes(self.scope_set()?)
                     .profile(self.name.clone())
                     .build()
                     .map_err(config)?,
-            ),
-            ProfileKind::ImsWeb => TokenManager::builder(
+            )),
+            ProfileKind::ImsWeb => Credential::Web(Arc::new(
                 WebApp::builder(env, id()?, secret()?, redirect()?)
                     .scopes(self.scope_set()?)
                     .profile(self.name.clone())
                     .build()
                     .map_err(config)?,
-            ),
-            ProfileKind::ImsSpa => TokenManager::builder(
+            )),
+            ProfileKind::ImsSpa => Credential::Spa(Arc::new(
                 SinglePageApp::builder(env, id()?, redirect()?)
                     .scopes(self.scope_set()?)
                     .profile(self.name.clone())
                     .build()
                     .map_err(config)?,
-            ),
-            ProfileKind::ImsNative => TokenManager::builder(
+            )),
+            ProfileKind::ImsNative => Credential::Native(Arc::new(
                 NativeApp::builder(env, id()?, redirect()?)
                     .scopes(self.scope_set()?)
                     .profile(self.name.clone())
                     .build()
                     .map_err(config)?,
-            ),
+            )),
             ProfileKind::V2DeveloperToken => {
                 let token = DeveloperToken::new(secret()?.expose_secret());
-                TokenManager::builder(
+                Credential::DeveloperToken(Arc::new(
                     DeveloperTokenSource::new(token)
                         .and_then(|s| s.with_profile(self.name.clone()))
                         .map_err(config)?,
-                )
+                ))
             }
             ProfileKind::V2OAuth => {
                 let mut app = V2OAuthApp::builder(id()?, redirect()?)
@@ -102,11 +139,23 @@ impl ResolvedProfile {
                 if let Some(base) = &self.v2_oauth_base_url {
                     app = app.oauth_base_url(base.clone());
                 }
-                TokenManager::builder(app.build().map_err(config)?)
+                Credential::V2OAuth(Arc::new(app.build().map_err(config)?))
             }
-        };
+        })
+    }
+
+    /// A builder over the profile's credential and store; set anything else (policy,
+    /// clock) before `build()`.
+    pub fn manager_builder(&self) -> Result<TokenManagerBuilder, ProfileError> {
+        self.builder_over(&self.credential()?)
+    }
+
+    pub(super) fn builder_over(
+        &self,
+        credential: &Credential,
+    ) -> Result<TokenManagerBuilder, ProfileError> {
         // The metrics label is the profile's name: bounded, and chosen by the user.
-        Ok(builder
+        Ok(TokenManagerBuilder::shared(credential.source())
             .shared_store(self.open_store()?)
             .metrics_profile(self.name.clone()))
     }

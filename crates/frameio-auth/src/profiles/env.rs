@@ -25,6 +25,8 @@ pub const FRAMEIO_AUTH_IMS_ENV: &str = "FRAMEIO_AUTH_IMS_ENV";
 pub const FRAMEIO_AUTH_REDIRECT_URI: &str = "FRAMEIO_AUTH_REDIRECT_URI";
 /// `FRAMEIO_AUTH_V2_OAUTH_BASE_URL`: overrides `v2_oauth_base_url`.
 pub const FRAMEIO_AUTH_V2_OAUTH_BASE_URL: &str = "FRAMEIO_AUTH_V2_OAUTH_BASE_URL";
+/// `FRAMEIO_AUTH_API_BASE_URL`: overrides `api_base_url`.
+pub const FRAMEIO_AUTH_API_BASE_URL: &str = "FRAMEIO_AUTH_API_BASE_URL";
 /// `FRAMEIO_AUTH_STORE`: overrides `store` (`file`, `keyring`, `memory`).
 pub const FRAMEIO_AUTH_STORE: &str = "FRAMEIO_AUTH_STORE";
 /// `FRAMEIO_AUTH_STORE_DIR`: overrides `store_dir`.
@@ -51,6 +53,8 @@ pub struct ResolvedProfile {
     pub ims_env: ImsEnvironment,
     /// The Frame.io V2 OAuth base URL (kind `v2-oauth`).
     pub v2_oauth_base_url: Option<String>,
+    /// The Frame.io API base URL (else `https://api.frame.io`).
+    pub api_base_url: Option<String>,
     /// The redirect URI (kinds that have one).
     pub redirect_uri: Option<String>,
     /// The store.
@@ -175,6 +179,8 @@ pub(super) fn resolve(
         ims_env,
         v2_oauth_base_url: var(lookup, FRAMEIO_AUTH_V2_OAUTH_BASE_URL)
             .or_else(|| profile.v2_oauth_base_url.clone()),
+        api_base_url: var(lookup, FRAMEIO_AUTH_API_BASE_URL)
+            .or_else(|| profile.api_base_url.clone()),
         redirect_uri: if kind.has_redirect_uri() {
             redirect_uri
         } else {

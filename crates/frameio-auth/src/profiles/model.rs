@@ -227,6 +227,9 @@ pub struct Profile {
     pub ims_env: Option<String>,
     /// `v2_oauth_base_url`: the Frame.io V2 OAuth base URL (kind `v2-oauth`).
     pub v2_oauth_base_url: Option<String>,
+    /// `api_base_url`: the Frame.io API base URL (`/v2/me`, `/v4/me`; default
+    /// `https://api.frame.io`).
+    pub api_base_url: Option<String>,
     /// `redirect_uri` (kinds `ims-web`, `ims-spa`, `ims-native`, `v2-oauth`).
     pub redirect_uri: Option<String>,
     /// `store`: where tokens are kept (default `file`).

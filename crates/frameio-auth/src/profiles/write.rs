@@ -13,13 +13,14 @@ use super::model::{Profile, SecretRef};
 /// a new one goes to the end, a field the profile no longer has is removed.
 pub(super) fn fill(table: &mut Table, profile: &Profile) {
     let secret = profile.secret.as_ref();
-    let fields: [(&str, Option<String>); 13] = [
+    let fields: [(&str, Option<String>); 14] = [
         ("preset", profile.preset.map(|p| p.as_str().to_owned())),
         ("kind", profile.kind.map(|k| k.as_str().to_owned())),
         ("client_id", profile.client_id.clone()),
         ("scopes", profile.scopes.clone()),
         ("ims_env", profile.ims_env.clone()),
         ("v2_oauth_base_url", profile.v2_oauth_base_url.clone()),
+        ("api_base_url", profile.api_base_url.clone()),
         ("redirect_uri", profile.redirect_uri.clone()),
         ("store", profile.store.map(|s| s.as_str().to_owned())),
         ("store_dir", profile.store_dir.clone()),

@@ -1,0 +1,326 @@
+//! `frameio-auth profiles add | list | show | remove`.
+
+use std::io::IsTerminal as _;
+
+use frameio_auth::profiles::{Preset, Profile, ProfileKind, Profiles, SecretRef, StoreKind};
+use serde_json::{Value, json};
+
+use crate::args::{AddArgs, ProfilesCommand};
+use crate::context::Context;
+use crate::exit::CliError;
+use crate::output;
+
+pub(crate) fn run(ctx: &Context, command: ProfilesCommand) -> Result<(), CliError> {
+    match command {
+        ProfilesCommand::Add(args) => add(ctx, args),
+        ProfilesCommand::List => list(ctx),
+        ProfilesCommand::Show { name } => show(ctx, name.or_else(|| ctx.profile.clone())),
+        ProfilesCommand::Remove { name } => remove(ctx, &name),
+    }
+}
+
+/// Parses one of a closed set of names, or says which names there are.
+fn one_of<T: Copy>(
+    field: &str,
+    value: &str,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Result<T, CliError> {
+    all.iter()
+        .copied()
+        .find(|t| name(*t) == value)
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "--{field} `{value}` is unknown; expected one of: {}",
+                all.iter().map(|t| name(*t)).collect::<Vec<_>>().join(", ")
+            ))
+        })
+}
+
+/// Asks on a terminal, or fails when asking is not possible.
+struct Asker {
+    interactive: bool,
+}
+
+impl Asker {
+    fn text(&self, prompt: &str, flag: &str, required: bool) -> Result<Option<String>, CliError> {
+        if !self.interactive {
+            return if required {
+                Err(CliError::usage(format!(
+                    "{prompt} is required: pass --{flag}"
+                )))
+            } else {
+                Ok(None)
+            };
+        }
+        let answer: String = dialoguer::Input::new()
+            .with_prompt(prompt)
+            .allow_empty(!required)
+            .interact_text()
+            .map_err(|e| CliError::usage(format!("cannot ask for {prompt}: {e}")))?;
+        Ok(Some(answer.trim().to_owned()).filter(|a| !a.is_empty()))
+    }
+
+    fn choose(&self, prompt: &str, flag: &str, items: &[&str]) -> Result<usize, CliError> {
+        if !self.interactive {
+            return Err(CliError::usage(format!(
+                "{prompt} is required: pass --{flag} ({})",
+                items.join(", ")
+            )));
+        }
+        dialoguer::Select::new()
+            .with_prompt(prompt)
+            .items(items)
+            .default(0)
+            .interact()
+            .map_err(|e| CliError::usage(format!("cannot ask for {prompt}: {e}")))
+    }
+}
+
+fn add(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
+    let ask = Asker {
+        interactive: !args.no_input
+            && std::io::stdin().is_terminal()
+            && std::io::stderr().is_terminal(),
+    };
+    let name = match args.name {
+        Some(name) => name,
+        None => ask
+            .text("profile name", "name (first argument)", true)?
+            .unwrap_or_default(),
+    };
+    let preset = args
+        .preset
+        .as_deref()
+        .map(|p| one_of("preset", p, &Preset::ALL, Preset::as_str))
+        .transpose()?;
+    let mut kind = args
+        .kind
+        .as_deref()
+        .map(|k| one_of("kind", k, &ProfileKind::ALL, ProfileKind::as_str))
+        .transpose()?;
+    if kind.is_none() && preset.is_none() {
+        let items = ProfileKind::ALL.map(ProfileKind::as_str);
+        kind = Some(ProfileKind::ALL[ask.choose("kind", "kind or --preset", &items)?]);
+    }
+    let effective = kind
+        .or(preset.map(Preset::kind))
+        .unwrap_or(ProfileKind::ImsS2s);
+    let client_id = match args.client_id {
+        Some(id) => Some(id),
+        None if effective != ProfileKind::V2DeveloperToken
+            && preset != Some(Preset::CloudStorageS2s) =>
+        {
+            ask.text("client id (API key)", "client-id", true)?
+        }
+        None => None,
+    };
+    let redirect_uri = match args.redirect_uri {
+        Some(uri) => Some(uri),
+        None if effective.has_redirect_uri() => ask.text(
+            "redirect URI (http://127.0.0.1/callback listens on any free port)",
+            "redirect-uri",
+            true,
+        )?,
+        None => None,
+    };
+    let secret = secret_ref(
+        &ask,
+        effective,
+        preset,
+        args.secret_env,
+        args.secret_keyring,
+    )?;
+    let store = args
+        .store
+        .as_deref()
+        .map(|s| one_of("store", s, &StoreKind::ALL, StoreKind::as_str))
+        .transpose()?;
+    let profile = Profile {
+        preset,
+        kind,
+        client_id,
+        scopes: args.scopes,
+        ims_env: args.ims_env,
+        v2_oauth_base_url: args.v2_oauth_base_url,
+        api_base_url: args.api_base_url,
+        redirect_uri,
+        store,
+        store_dir: args.store_dir,
+        secret,
+        ..Profile::default()
+    };
+    let mut profiles = ctx.profiles_or_new()?;
+    let replaced = profiles.get(&name).is_some();
+    profiles.set(&name, profile)?;
+    if args.default || profiles.default_name().is_none() {
+        profiles.set_default(Some(&name));
+    }
+    profiles.save()?;
+    if ctx.json {
+        output::json(&json!({
+            "profile": name,
+            "config": profiles.path().display().to_string(),
+            "replaced": replaced,
+            "default": profiles.default_name() == Some(name.as_str()),
+        }));
+    } else {
+        output::line(&format!(
+            "{} profile `{name}` in {}{}",
+            if replaced { "replaced" } else { "added" },
+            profiles.path().display(),
+            if profiles.default_name() == Some(name.as_str()) {
+                " (the default)"
+            } else {
+                ""
+            }
+        ));
+        output::line(&format!("next: `{}`", crate::exit::login_command(&name)));
+    }
+    Ok(())
+}
+
+/// Where the secret comes from: the flags, else (for kinds that have one) the variable asked
+/// for.
+fn secret_ref(
+    ask: &Asker,
+    kind: ProfileKind,
+    preset: Option<Preset>,
+    env: Option<String>,
+    keyring: Option<String>,
+) -> Result<Option<SecretRef>, CliError> {
+    let needs_secret = matches!(
+        kind,
+        ProfileKind::ImsS2s | ProfileKind::ImsWeb | ProfileKind::V2DeveloperToken
+    ) && preset != Some(Preset::CloudStorageS2s);
+    Ok(match (env, keyring) {
+        (Some(var), _) => Some(SecretRef::Env(var)),
+        (None, Some(entry)) => Some(SecretRef::Keyring(entry)),
+        (None, None) if needs_secret => ask
+            .text(
+                "name of the environment variable that holds the secret",
+                "secret-env",
+                true,
+            )?
+            .map(SecretRef::Env),
+        (None, None) => None,
+    })
+}
+
+/// A profile's settings as the file gives them, the secret as a reference only.
+fn describe(profile: &Profile) -> Value {
+    let secret = match &profile.secret {
+        Some(SecretRef::Env(var)) => json!({ "env": var }),
+        Some(SecretRef::Keyring(entry)) => json!({ "keyring": entry }),
+        Some(SecretRef::Inline(_)) => json!({ "inline": "(hidden)" }),
+        Some(_) => json!({ "other": "(hidden)" }),
+        None => Value::Null,
+    };
+    json!({
+        "preset": profile.preset.map(Preset::as_str),
+        "kind": profile.kind.or(profile.preset.map(Preset::kind)).map(ProfileKind::as_str),
+        "client_id": profile.client_id,
+        "scopes": profile.scopes,
+        "ims_env": profile.ims_env,
+        "redirect_uri": profile.redirect_uri,
+        "v2_oauth_base_url": profile.v2_oauth_base_url,
+        "api_base_url": profile.api_base_url,
+        "store": profile.store.map(StoreKind::as_str),
+        "store_dir": profile.store_dir,
+        "secret": secret,
+    })
+}
+
+fn list(ctx: &Context) -> Result<(), CliError> {
+    let profiles = ctx.profiles()?;
+    let rows: Vec<Value> = profiles
+        .names()
+        .map(|name| {
+            let mut row = profiles.get(name).map_or(Value::Null, describe);
+            row["name"] = name.into();
+            row["default"] = (profiles.default_name() == Some(name)).into();
+            row
+        })
+        .collect();
+    if ctx.json {
+        output::json(&json!({ "config": profiles.path().display().to_string(), "profiles": rows }));
+        return Ok(());
+    }
+    if rows.is_empty() {
+        output::line("no profiles: add one with `frameio-auth profiles add`");
+    }
+    for row in &rows {
+        output::line(&format!(
+            "{}{}  {}",
+            row["name"].as_str().unwrap_or_default(),
+            if row["default"] == true {
+                " (default)"
+            } else {
+                ""
+            },
+            row["kind"].as_str().unwrap_or("(no kind)"),
+        ));
+    }
+    Ok(())
+}
+
+fn show(ctx: &Context, name: Option<String>) -> Result<(), CliError> {
+    let profiles = ctx.profiles()?;
+    let Some(name) = name.or_else(|| profiles.default_name().map(str::to_owned)) else {
+        return Err(CliError::usage(
+            "name a profile: `frameio-auth profiles show NAME`",
+        ));
+    };
+    let Some(profile) = profiles.get(&name) else {
+        return Err(unknown(&profiles, &name));
+    };
+    let mut value = describe(profile);
+    value["name"] = name.as_str().into();
+    if ctx.json {
+        output::json(&value);
+        return Ok(());
+    }
+    output::line(&name);
+    if let Value::Object(fields) = &value {
+        for (field, value) in fields {
+            let text = match value {
+                Value::Null => continue,
+                Value::String(text) => text.clone(),
+                Value::Object(map) => map
+                    .iter()
+                    .map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => other.to_string(),
+            };
+            if field != "name" {
+                output::line(&format!("  {field}: {text}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
+    let mut profiles = ctx.profiles()?;
+    if !profiles.remove(name) {
+        return Err(unknown(&profiles, name));
+    }
+    profiles.save()?;
+    if ctx.json {
+        output::json(&json!({ "removed": name }));
+    } else {
+        output::line(&format!(
+            "removed profile `{name}` (a stored login stays until you log out)"
+        ));
+    }
+    Ok(())
+}
+
+fn unknown(profiles: &Profiles, name: &str) -> CliError {
+    CliError::config(format!(
+        "no profile `{name}` in {}",
+        profiles.path().display()
+    ))
+    .hint("see the profiles with `frameio-auth profiles list`")
+}

@@ -1,0 +1,24 @@
+//! `frameio-auth token`: the one command that prints a token, and nothing else on stdout.
+
+use crate::context::Context;
+use crate::exit::CliError;
+use crate::output;
+
+pub(crate) async fn run(ctx: &Context) -> Result<(), CliError> {
+    let session = ctx.session()?;
+    let profile = session.profile().name.clone();
+    let token = session
+        .manager()
+        .access_token()
+        .await
+        .map_err(|error| CliError::from_token(&error, &profile))?;
+    if ctx.json {
+        let mut value = super::token_summary(&profile, &token);
+        value["access_token"] = token.expose_secret().into();
+        value["token_type"] = "Bearer".into();
+        output::json(&value);
+    } else {
+        output::line(token.expose_secret());
+    }
+    Ok(())
+}

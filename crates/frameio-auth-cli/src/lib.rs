@@ -1,0 +1,95 @@
+//! The `frameio-auth` command: sign in to Frame.io and Adobe IMS, print a fresh bearer token
+//! for scripts, and see the state of every profile.
+//!
+//! ```sh
+//! frameio-auth profiles add work --preset frameio-v4-s2s --client-id ID --secret-env WORK_SECRET
+//! frameio-auth login --profile work
+//! curl -H "Authorization: Bearer $(frameio-auth token --profile work)" https://api.frame.io/v4/me
+//! frameio-auth status
+//! ```
+//!
+//! The command is a thin layer over the [`frameio_auth`] facade (profiles and
+//! `TokenManager`); it holds no auth logic of its own. `docs/cli.md` lists every command, its
+//! output, its `--json` form and its exit codes:
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | any other failure |
+//! | 2 | usage: bad arguments |
+//! | 3 | a login is needed: the message names the `login` command to run |
+//! | 4 | the network or the provider is unavailable: try again later |
+//! | 5 | configuration: the config file, a profile, a client id or secret, a scope |
+//!
+//! This library exists so that the binary stays one line and so that the offline
+//! [`demo`] can be run from code, as the tests do:
+//!
+//! ```
+//! # #[cfg(feature = "demo")] {
+//! let mut out = Vec::new();
+//! let summary = frameio_auth_cli::demo::run_to(&mut out).expect("the demo runs offline");
+//! assert!(summary.steps.iter().all(|step| step.ok));
+//! assert!(String::from_utf8(out).unwrap().contains("Summary"));
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod args;
+mod browser;
+mod commands;
+mod context;
+#[cfg(feature = "demo")]
+pub mod demo;
+mod exit;
+mod human;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+/// Runs the command with the process's arguments and environment, and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap prints help and version to stdout (exit 0) and usage errors to stderr (2).
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::from(exit::Exit::Usage.code())
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    if cli.verbose {
+        init_tracing();
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            output::error_line(&format!("error: cannot start the async runtime: {error}"));
+            return ExitCode::from(exit::Exit::Other.code());
+        }
+    };
+    let json = cli.json;
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            output::report_error(&error, json);
+            ExitCode::from(error.exit.code())
+        }
+    }
+}
+
+/// `--verbose`: the libraries' tracing, to stderr (stdout stays for the command's output).
+fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(std::io::stderr)
+        .with_target(true)
+        .try_init();
+}
