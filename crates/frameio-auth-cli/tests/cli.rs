@@ -1,0 +1,679 @@
+//! End-to-end tests of the built `frameio-auth` binary against the fake servers.
+//!
+//! Each test has its own config file and token directory in a temporary directory, and runs
+//! the binary with a cleared environment (only the variables it sets), so the user's own
+//! configuration, proxies and keyring are never touched. A login test plays the browser: it
+//! reads the authorization URL the command prints on stderr, opens it on the fake IMS (already
+//! signed in, consenting at once) and delivers the redirect to the command's loopback receiver,
+//! or pastes it for `login --paste`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a panic is how a test fails
+
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::path::PathBuf;
+use std::process::{Child, Command as StdCommand, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use frameio_auth::model::TokenStore as _;
+use frameio_auth::store_file::FileStore;
+use frameio_auth_testkit::ims::{FakeClient, FakeImsConfig, demo};
+use frameio_auth_testkit::tracing_capture::token_secrets;
+use frameio_auth_testkit::v2::FakeFrameioV2Config;
+use frameio_auth_testkit::{FakeFrameioV2, FakeFrameioV4, FakeIms};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_frameio-auth");
+/// A Native App of the fake IMS that accepts loopback redirects on any port.
+const NATIVE_LOOPBACK: &str = "demo-native-loopback";
+const DEVELOPER_TOKEN: &str = "fio-u-e2e-developer-token-abcdef0123456789";
+/// The longest a command may take before the test fails instead of hanging.
+const COMMAND_LIMIT: Duration = Duration::from_secs(60);
+
+/// The fakes, a temporary home, and how to run the binary in it.
+struct World {
+    ims: FakeIms,
+    v2: FakeFrameioV2,
+    v4: FakeFrameioV4,
+    home: tempfile::TempDir,
+}
+
+impl World {
+    async fn start() -> Self {
+        let ims = FakeIms::start(FakeImsConfig::with_demo_clients().client(
+            FakeClient::native_app(
+                NATIVE_LOOPBACK,
+                "http://127.0.0.1:*/callback",
+                demo::USER_SCOPES,
+            ),
+        ))
+        .await
+        .unwrap();
+        let v4 = FakeFrameioV4::start(&ims).await.unwrap();
+        let v2 = FakeFrameioV2::start(FakeFrameioV2Config::with_demo_apps())
+            .await
+            .unwrap();
+        v2.register_developer_token(DEVELOPER_TOKEN, "account.read");
+        Self {
+            ims,
+            v2,
+            v4,
+            home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn config(&self) -> PathBuf {
+        self.home.path().join("config.toml")
+    }
+
+    fn tokens(&self) -> PathBuf {
+        self.home.path().join("tokens")
+    }
+
+    /// The binary with a clean environment: the config file, the secrets' variables, a
+    /// private HOME.
+    fn std_command(&self, args: &[&str]) -> StdCommand {
+        let mut command = StdCommand::new(BIN);
+        command
+            .args(args)
+            .env_clear()
+            .env("HOME", self.home.path())
+            .env("FRAMEIO_AUTH_CONFIG", self.config())
+            .env("E2E_S2S_SECRET", demo::S2S_SECRET)
+            .env("E2E_V2_TOKEN", DEVELOPER_TOKEN);
+        command
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut command = Command::from_std(self.std_command(args));
+        command.timeout(COMMAND_LIMIT);
+        command
+    }
+
+    /// Runs the binary without blocking the fakes' runtime.
+    async fn run(&self, args: &[&str]) -> Output {
+        let mut command = self.cmd(args);
+        tokio::task::spawn_blocking(move || command.output().unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// Adds the test's profiles with `profiles add` (flags only).
+    async fn add_profiles(&self) {
+        let ims = self.ims.base_url().to_owned();
+        let v4 = self.v4.base_url().to_owned();
+        let v2 = self.v2.base_url().to_owned();
+        let dir = self.tokens().display().to_string();
+        let common = ["--no-input", "--store-dir", dir.as_str()];
+        for args in [
+            vec![
+                "profiles",
+                "add",
+                "s2s",
+                "--preset",
+                "frameio-v4-s2s",
+                "--client-id",
+                demo::S2S_CLIENT_ID,
+                "--secret-env",
+                "E2E_S2S_SECRET",
+                "--ims-env",
+                &ims,
+                "--api-base-url",
+                &v4,
+                "--default",
+            ],
+            vec![
+                "profiles",
+                "add",
+                "native",
+                "--kind",
+                "ims-native",
+                "--client-id",
+                NATIVE_LOOPBACK,
+                "--scopes",
+                demo::USER_SCOPES,
+                "--redirect-uri",
+                "http://127.0.0.1/callback",
+                "--ims-env",
+                &ims,
+            ],
+            vec![
+                "profiles",
+                "add",
+                "pasted",
+                "--kind",
+                "ims-native",
+                "--client-id",
+                demo::NATIVE_CLIENT_ID,
+                "--scopes",
+                demo::USER_SCOPES,
+                "--redirect-uri",
+                demo::NATIVE_REDIRECT,
+                "--ims-env",
+                &ims,
+            ],
+            vec![
+                "profiles",
+                "add",
+                "v2",
+                "--kind",
+                "v2-developer-token",
+                "--secret-env",
+                "E2E_V2_TOKEN",
+                "--api-base-url",
+                &v2,
+            ],
+        ] {
+            let mut args = args;
+            args.extend(common);
+            let out = self.run(&args).await;
+            assert_success(&out, &args.join(" "));
+        }
+    }
+
+    /// Every token value in the token directory (access, refresh and ID tokens).
+    async fn stored_secrets(&self) -> Vec<String> {
+        let store = FileStore::new(self.tokens());
+        let mut secrets = Vec::new();
+        for key in store.keys().await.unwrap() {
+            if let Some(tokens) = store.load(&key).await.unwrap() {
+                token_secrets(&tokens, &mut secrets);
+            }
+        }
+        secrets
+    }
+
+    /// `login` for a user profile, playing the browser: follows the URL the command prints to
+    /// the fake IMS and delivers the redirect to the command's loopback receiver.
+    /// The URL line it printed is kept at the front of the returned stderr.
+    async fn login_with_browser(&self, global: &[&str], profile: &str) -> Output {
+        let mut args = global.to_vec();
+        args.extend(["login", "--no-browser", "--profile", profile]);
+        let mut child = self
+            .std_command(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap();
+        let (url, rest) = printed_url(&mut child).await;
+        let location = authorize(&url).await;
+        let response = http().get(location).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200, "the receiver's page");
+        let mut out = finish(child, rest).await;
+        let mut stderr = url.into_bytes();
+        stderr.push(b'\n');
+        stderr.extend(out.stderr);
+        out.stderr = stderr;
+        out
+    }
+}
+
+/// A client that shows redirects instead of following them, and never uses a proxy.
+fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+/// Opens the authorization URL on the fake IMS and returns where it redirects.
+async fn authorize(url: &str) -> String {
+    let response = http().get(url).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 302, "the fake IMS's answer");
+    response.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// Reads the child's stderr until the authorization URL; the rest of stderr keeps coming
+/// through the returned channel.
+async fn printed_url(child: &mut Child) -> (String, mpsc::Receiver<String>) {
+    let stderr = child.stderr.take().unwrap();
+    let (lines, rest) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let url = tokio::task::spawn_blocking(move || {
+        loop {
+            let line = rest
+                .recv_timeout(COMMAND_LIMIT)
+                .expect("the command printed no URL");
+            if line.starts_with("http") {
+                return (line, rest);
+            }
+        }
+    })
+    .await
+    .unwrap();
+    url
+}
+
+/// Waits for the child; its stderr is what came after the URL.
+async fn finish(child: Child, rest: mpsc::Receiver<String>) -> Output {
+    let mut output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr: Vec<String> = rest.try_iter().collect();
+    output.stderr = stderr.join("\n").into_bytes();
+    output
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[track_caller]
+fn assert_success(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+#[track_caller]
+fn assert_exit(out: &Output, code: i32, stderr_has: &[&str]) {
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
+    for expected in stderr_has {
+        assert!(stderr.contains(expected), "{expected:?} in {stderr}");
+    }
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out.stdout)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_add_by_flags_writes_a_private_file_that_list_and_show_read_back() {
+    let world = World::start().await;
+    world.add_profiles().await;
+
+    let list = json(&world.run(&["profiles", "list", "--json"]).await);
+    let names: Vec<&str> = list["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["s2s", "native", "pasted", "v2"]);
+    assert_eq!(list["profiles"][0]["default"], true);
+    assert_eq!(list["profiles"][0]["kind"], "ims-s2s");
+
+    let show = world.run(&["profiles", "show", "s2s"]).await;
+    assert_success(&show, "show");
+    let shown = text(&show.stdout);
+    assert!(shown.contains("secret: env E2E_S2S_SECRET"), "{shown}");
+    assert!(!shown.contains(demo::S2S_SECRET), "{shown}");
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(world.config())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "config.toml is private");
+    }
+
+    let removed = world.run(&["profiles", "remove", "pasted"]).await;
+    assert_success(&removed, "remove");
+    let list = json(&world.run(&["profiles", "list", "--json"]).await);
+    assert_eq!(list["profiles"].as_array().unwrap().len(), 3);
+
+    // Without a terminal and without the flag, `add` says what is missing (exit 2).
+    let incomplete = world
+        .run(&["profiles", "add", "half", "--kind", "ims-s2s"])
+        .await;
+    assert_exit(&incomplete, 2, &["--client-id"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_to_server_login_token_status_refresh_whoami_decode_and_logout() {
+    let world = World::start().await;
+    world.add_profiles().await;
+
+    // Before any login: needs login, and the message names the command to run.
+    let before = world.run(&["token", "--profile", "native"]).await;
+    assert_exit(&before, 3, &["frameio-auth login --profile native"]);
+    assert!(before.stdout.is_empty(), "nothing on stdout");
+
+    let login = world.run(&["login"]).await;
+    assert_success(&login, "login s2s");
+    assert!(text(&login.stdout).contains("logged in to `s2s`"));
+    assert_eq!(world.ims.grant_count("client_credentials"), 1);
+
+    // `token`: exactly the stored token and a newline, answered from the token file.
+    let token = world.run(&["token"]).await;
+    assert_success(&token, "token");
+    let stored = world.stored_secrets().await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(text(&token.stdout), format!("{}\n", stored[0]));
+    assert!(token.stderr.is_empty(), "{}", text(&token.stderr));
+    assert_eq!(
+        world.ims.grant_count("client_credentials"),
+        1,
+        "no new request"
+    );
+    assert!(world.ims.is_access_token_active(&stored[0]));
+
+    let as_json = json(&world.run(&["token", "--json"]).await);
+    assert_eq!(as_json["access_token"], stored[0].as_str());
+    assert!(as_json["expires_at"].as_str().unwrap().ends_with('Z'));
+    assert!(
+        as_json["scopes"]
+            .as_array()
+            .unwrap()
+            .contains(&"frame.s2s.all".into())
+    );
+
+    let status = world.run(&["status", "--json"]).await;
+    assert_success(&status, "status");
+    let status = json(&status);
+    let s2s = &status["profiles"][0];
+    assert_eq!(s2s["name"], "s2s");
+    assert_eq!(s2s["kind"], "ims-s2s");
+    assert_eq!(s2s["store"], "file");
+    assert_eq!(s2s["logged_in"], true);
+    assert_eq!(s2s["expired"], false);
+    assert_eq!(s2s["has_refresh_token"], false);
+    assert_eq!(status["profiles"][1]["logged_in"], false);
+    assert!(!status.to_string().contains(&stored[0]));
+
+    let refresh = world.run(&["refresh"]).await;
+    assert_success(&refresh, "refresh");
+    assert_eq!(world.ims.grant_count("client_credentials"), 2);
+    let renewed = world.stored_secrets().await;
+    assert_ne!(renewed, stored, "a new token is stored");
+
+    let whoami = json(&world.run(&["whoami", "--json"]).await);
+    assert_eq!(whoami["source"], "v4-me");
+    assert!(
+        whoami["id"].as_str().unwrap().contains("techacct"),
+        "{whoami}"
+    );
+
+    let decode = world.run(&["decode", "--json"]).await;
+    assert_success(&decode, "decode");
+    let decoded = json(&decode);
+    assert!(decoded["header"]["alg"].is_string(), "{decoded}");
+    assert!(decoded["claims"]["client_id"].is_string(), "{decoded}");
+    assert!(
+        decoded["times"]["created_at"]
+            .as_str()
+            .unwrap()
+            .ends_with('Z')
+    );
+    assert!(
+        decoded["times"]["expires_in"]
+            .as_str()
+            .unwrap()
+            .contains('h')
+    );
+    let signature = renewed[0].rsplit('.').next().unwrap();
+    assert!(!text(&decode.stdout).contains(signature), "no signature");
+    assert!(!text(&decode.stdout).contains(&renewed[0]), "no token");
+
+    let logout = world.run(&["logout"]).await;
+    assert_success(&logout, "logout");
+    assert!(!world.ims.is_access_token_active(&renewed[0]), "revoked");
+    assert!(world.stored_secrets().await.is_empty(), "deleted locally");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_login_through_the_loopback_receiver_then_refresh_rotates_and_logout_revokes() {
+    let world = World::start().await;
+    world.add_profiles().await;
+
+    let login = world.login_with_browser(&[], "native").await;
+    assert_success(&login, "login native");
+    let said = text(&login.stdout);
+    assert!(
+        said.contains("logged in to `native` as 4F3A2B1C0D9E8F7A6B5C4D3E@AdobeID"),
+        "{said}"
+    );
+    assert!(said.contains("refresh token: held"), "{said}");
+    let first = world.stored_secrets().await;
+    assert_eq!(first.len(), 3, "access, refresh and ID token");
+
+    let whoami = json(
+        &world
+            .run(&["whoami", "--json", "--profile", "native"])
+            .await,
+    );
+    assert_eq!(whoami["source"], "ims-userinfo");
+    assert_eq!(whoami["email"], "ada@example.com");
+
+    let refresh = world.run(&["refresh", "--profile", "native"]).await;
+    assert_success(&refresh, "refresh");
+    let second = world.stored_secrets().await;
+    assert_ne!(first[1], second[1], "the refresh token rotated");
+    assert!(!world.ims.is_refresh_token_active(&first[1]));
+
+    let status = json(
+        &world
+            .run(&["status", "--json", "--profile", "native"])
+            .await,
+    );
+    assert_eq!(status["profiles"][0]["has_refresh_token"], true);
+    assert_eq!(
+        status["profiles"][0]["subject"],
+        "4F3A2B1C0D9E8F7A6B5C4D3E@AdobeID"
+    );
+
+    let logout = world.run(&["logout", "--all"]).await;
+    assert_success(&logout, "logout --all");
+    assert!(!world.ims.is_refresh_token_active(&second[1]));
+    let after = world.run(&["token", "--profile", "native"]).await;
+    assert_exit(&after, 3, &["frameio-auth login --profile native"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_paste_checks_state_and_exchanges_the_code_of_a_custom_scheme_redirect() {
+    let world = World::start().await;
+    world.add_profiles().await;
+
+    // The pasted URL of the right login is accepted.
+    let mut child = world
+        .std_command(&["login", "--paste", "--no-browser", "--profile", "pasted"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (url, rest) = printed_url(&mut child).await;
+    let location = authorize(&url).await;
+    assert!(location.starts_with(demo::NATIVE_REDIRECT), "{location}");
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{location}").unwrap();
+    drop(stdin);
+    let out = finish(child, rest).await;
+    assert_success(&out, "login --paste");
+    assert_eq!(world.stored_secrets().await.len(), 3, "access, refresh and ID token");
+
+    // A URL with another login's state is refused, and nothing is exchanged.
+    let codes = world.ims.grant_count("authorization_code");
+    let mut child = world
+        .std_command(&["login", "--paste", "--no-browser", "--profile", "pasted"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (_, rest) = printed_url(&mut child).await;
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{location}").unwrap(); // the first login's redirect: wrong state
+    drop(stdin);
+    let out = finish(child, rest).await;
+    assert_ne!(out.status.code(), Some(0));
+    assert!(text(&out.stderr).contains("state"), "{}", text(&out.stderr));
+    assert_eq!(world.ims.grant_count("authorization_code"), codes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_say_what_to_do_with_documented_exit_codes() {
+    let world = World::start().await;
+
+    // No config file at all: configuration (5), and how to add a profile.
+    let none = world.run(&["status"]).await;
+    assert_exit(&none, 5, &["no config file", "frameio-auth profiles add"]);
+
+    // A bad config file: 5, with the file, line, column and field.
+    std::fs::write(
+        world.config(),
+        "[profiles.work]\nkind = \"ims-s2s\"\nclinet_id = \"x\"\n",
+    )
+    .unwrap();
+    let bad = world.run(&["token", "--profile", "work"]).await;
+    assert_exit(
+        &bad,
+        5,
+        &[
+            "config.toml:3:1",
+            "profiles.work.clinet_id",
+            "did you mean `client_id`",
+        ],
+    );
+    let bad_json = world.run(&["token", "--profile", "work", "--json"]).await;
+    let error = json(&bad_json);
+    assert_eq!(error["error"]["code"], "configuration");
+    assert_eq!(error["error"]["exit_code"], 5);
+
+    // An unreachable provider: 4, and to check the network.
+    std::fs::remove_file(world.config()).unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let dir = world.tokens().display().to_string();
+    let add = world
+        .run(&[
+            "profiles",
+            "add",
+            "down",
+            "--preset",
+            "frameio-v4-s2s",
+            "--client-id",
+            "x",
+            "--secret-env",
+            "E2E_S2S_SECRET",
+            "--ims-env",
+            &dead,
+            "--store-dir",
+            &dir,
+            "--no-input",
+        ])
+        .await;
+    assert_success(&add, "add");
+    let down = world.run(&["token", "--profile", "down"]).await;
+    assert_exit(&down, 4, &["check the network"]);
+
+    // A wrong client secret: 5, and where to check it.
+    let add = world
+        .run(&[
+            "profiles",
+            "add",
+            "wrong",
+            "--preset",
+            "frameio-v4-s2s",
+            "--client-id",
+            demo::S2S_CLIENT_ID,
+            "--secret-env",
+            "E2E_V2_TOKEN",
+            "--ims-env",
+            world.ims.base_url(),
+            "--store-dir",
+            &dir,
+            "--no-input",
+        ])
+        .await;
+    assert_success(&add, "add");
+    let wrong = world.run(&["login", "--profile", "wrong"]).await;
+    assert_exit(&wrong, 5, &["Adobe Developer Console"]);
+
+    // A usage error: 2.
+    let usage = world.run(&["token", "--no-such-flag"]).await;
+    assert_exit(&usage, 2, &["--no-such-flag"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_command_shows_a_secret_even_with_verbose_tracing() {
+    let world = World::start().await;
+    world.add_profiles().await;
+    let mut everything = String::new();
+    let keep = |everything: &mut String, out: &Output| {
+        everything.push_str(&text(&out.stdout));
+        everything.push_str(&text(&out.stderr));
+    };
+
+    let login = world.login_with_browser(&["--verbose"], "native").await;
+    assert_success(&login, "login");
+    keep(&mut everything, &login);
+    for args in [
+        vec!["--verbose", "login"],
+        vec!["--verbose", "login", "--profile", "v2"],
+        vec!["--verbose", "status"],
+        vec!["--verbose", "status", "--json"],
+        vec!["--verbose", "refresh"],
+        vec!["--verbose", "refresh", "--profile", "native"],
+        vec!["--verbose", "whoami"],
+        vec!["--verbose", "whoami", "--profile", "native"],
+        vec!["--verbose", "whoami", "--profile", "v2"],
+        vec!["--verbose", "decode"],
+        vec!["--verbose", "decode", "--profile", "native"],
+        vec!["--verbose", "profiles", "list"],
+        vec!["--verbose", "profiles", "show", "native"],
+    ] {
+        let out = world.run(&args).await;
+        assert_success(&out, &args.join(" "));
+        keep(&mut everything, &out);
+    }
+    // `token`: its stdout is the token; its stderr is checked.
+    let token = world
+        .run(&["--verbose", "token", "--profile", "native"])
+        .await;
+    assert_success(&token, "token");
+    everything.push_str(&text(&token.stderr));
+
+    let mut secrets = world.stored_secrets().await;
+    assert!(
+        secrets.len() >= 4,
+        "S2S, Native App (2) and Developer Token"
+    );
+    let logout = world.run(&["--verbose", "logout", "--all"]).await;
+    assert_success(&logout, "logout");
+    keep(&mut everything, &logout);
+
+    secrets.extend([demo::S2S_SECRET.to_owned(), DEVELOPER_TOKEN.to_owned()]);
+    assert!(
+        everything.contains("DEBUG") || everything.contains("INFO"),
+        "tracing was on"
+    );
+    for secret in &secrets {
+        assert!(
+            !everything.contains(secret.as_str()),
+            "a secret ({} bytes) appears in the output",
+            secret.len()
+        );
+    }
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Command::new(BIN)
+            .args(["completions", shell])
+            .env_clear()
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        assert!(text(&out.stdout).contains("frameio-auth"));
+    }
+}
