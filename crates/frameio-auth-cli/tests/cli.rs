@@ -238,7 +238,7 @@ async fn printed_url(child: &mut Child) -> (String, mpsc::Receiver<String>) {
             }
         }
     });
-    let url = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         loop {
             let line = rest
                 .recv_timeout(COMMAND_LIMIT)
@@ -249,8 +249,7 @@ async fn printed_url(child: &mut Child) -> (String, mpsc::Receiver<String>) {
         }
     })
     .await
-    .unwrap();
-    url
+    .unwrap()
 }
 
 /// Waits for the child; its stderr is what came after the URL.
@@ -497,7 +496,11 @@ async fn login_paste_checks_state_and_exchanges_the_code_of_a_custom_scheme_redi
     drop(stdin);
     let out = finish(child, rest).await;
     assert_success(&out, "login --paste");
-    assert_eq!(world.stored_secrets().await.len(), 3, "access, refresh and ID token");
+    assert_eq!(
+        world.stored_secrets().await.len(),
+        3,
+        "access, refresh and ID token"
+    );
 
     // A URL with another login's state is refused, and nothing is exchanged.
     let codes = world.ims.grant_count("authorization_code");
