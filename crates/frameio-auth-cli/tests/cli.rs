@@ -80,7 +80,12 @@ impl World {
             .env("HOME", self.home.path())
             .env("FRAMEIO_AUTH_CONFIG", self.config())
             .env("E2E_S2S_SECRET", demo::S2S_SECRET)
-            .env("E2E_V2_TOKEN", DEVELOPER_TOKEN);
+            .env("E2E_V2_TOKEN", DEVELOPER_TOKEN)
+            .env("E2E_WEB_SECRET", demo::WEB_SECRET)
+            .env(
+                "E2E_V2_SECRET",
+                frameio_auth_testkit::v2::demo::CONFIDENTIAL_SECRET,
+            );
         command
     }
 
@@ -198,7 +203,7 @@ impl World {
             .unwrap();
         let (url, rest) = printed_url(&mut child).await;
         let location = authorize(&url).await;
-        let response = http().get(location).send().await.unwrap();
+        let response = https_browser().get(location).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 200, "the receiver's page");
         let mut out = finish(child, rest).await;
         let mut stderr = url.into_bytes();
@@ -214,6 +219,17 @@ fn http() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
+        .build()
+        .unwrap()
+}
+
+/// The browser for an HTTPS loopback redirect: the receiver's certificate is made for the
+/// login, so (like a user clicking through the warning) it is accepted.
+fn https_browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .tls_danger_accept_invalid_certs(true)
         .build()
         .unwrap()
 }
@@ -473,6 +489,95 @@ async fn user_login_through_the_loopback_receiver_then_refresh_rotates_and_logou
     assert!(!world.ims.is_refresh_token_active(&second[1]));
     let after = world.run(&["token", "--profile", "native"]).await;
     assert_exit(&after, 3, &["frameio-auth login --profile native"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_user_kind_signs_in_web_and_spa_over_https_loopback_v2_oauth_over_http() {
+    let world = World::start().await;
+    let ims = world.ims.base_url().to_owned();
+    let v2 = world.v2.base_url().to_owned();
+    let dir = world.tokens().display().to_string();
+    for args in [
+        vec![
+            "profiles",
+            "add",
+            "web",
+            "--kind",
+            "ims-web",
+            "--client-id",
+            demo::WEB_CLIENT_ID,
+            "--secret-env",
+            "E2E_WEB_SECRET",
+            "--scopes",
+            demo::USER_SCOPES,
+            "--redirect-uri",
+            "https://localhost/callback",
+            "--ims-env",
+            &ims,
+        ],
+        vec![
+            "profiles",
+            "add",
+            "spa",
+            "--kind",
+            "ims-spa",
+            "--client-id",
+            demo::SPA_CLIENT_ID,
+            "--scopes",
+            demo::USER_SCOPES,
+            "--redirect-uri",
+            "https://localhost/callback",
+            "--ims-env",
+            &ims,
+        ],
+        vec![
+            "profiles",
+            "add",
+            "v2-app",
+            "--kind",
+            "v2-oauth",
+            "--client-id",
+            frameio_auth_testkit::v2::demo::CONFIDENTIAL_CLIENT_ID,
+            "--secret-env",
+            "E2E_V2_SECRET",
+            "--scopes",
+            "account.read offline",
+            "--redirect-uri",
+            "http://127.0.0.1/callback",
+            "--v2-oauth-base-url",
+            &v2,
+            "--api-base-url",
+            &v2,
+        ],
+    ] {
+        let mut args = args;
+        args.extend(["--store-dir", dir.as_str(), "--no-input"]);
+        assert_success(&world.run(&args).await, &args.join(" "));
+    }
+    for (profile, who) in [
+        ("web", "4F3A2B1C0D9E8F7A6B5C4D3E@AdobeID"),
+        ("spa", "4F3A2B1C0D9E8F7A6B5C4D3E@AdobeID"),
+        ("v2-app", ""),
+    ] {
+        let login = world.login_with_browser(&[], profile).await;
+        assert_success(&login, profile);
+        let said = text(&login.stdout);
+        assert!(
+            said.contains(&format!("logged in to `{profile}`")),
+            "{said}"
+        );
+        assert!(said.contains(who), "{said}");
+        assert!(said.contains("refresh token: held"), "{said}");
+        let me = world.run(&["whoami", "--profile", profile]).await;
+        assert_success(&me, profile);
+    }
+    assert!(
+        world
+            .ims
+            .requests_to(frameio_auth_testkit::ims::paths::TOKEN)
+            >= 2
+    );
+    assert_eq!(world.v2.grant_count("authorization_code"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
