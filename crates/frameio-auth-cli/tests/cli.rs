@@ -97,7 +97,15 @@ impl World {
 
     /// Runs the binary without blocking the fakes' runtime.
     async fn run(&self, args: &[&str]) -> Output {
+        self.run_without(&[], args).await
+    }
+
+    /// [`run`](Self::run) with some of the test's variables unset.
+    async fn run_without(&self, unset: &[&str], args: &[&str]) -> Output {
         let mut command = self.cmd(args);
+        for var in unset {
+            command.env_remove(var);
+        }
         tokio::task::spawn_blocking(move || command.output().unwrap())
             .await
             .unwrap()
@@ -402,6 +410,13 @@ async fn server_to_server_login_token_status_refresh_whoami_decode_and_logout() 
     assert_eq!(s2s["has_refresh_token"], false);
     assert_eq!(status["profiles"][1]["logged_in"], false);
     assert!(!status.to_string().contains(&stored[0]));
+    // `status` sends no request, so it shows the login even where the secret is not set.
+    let without = json(
+        &world
+            .run_without(&["E2E_S2S_SECRET"], &["status", "--json"])
+            .await,
+    );
+    assert_eq!(without["profiles"][0]["logged_in"], true, "{without}");
 
     let refresh = world.run(&["refresh"]).await;
     assert_success(&refresh, "refresh");

@@ -21,6 +21,8 @@ pub(crate) struct Metrics {
     labels: [(&'static str, String); 2],
 }
 
+// Without the feature every method is empty: `self` is unused by design.
+#[cfg_attr(not(feature = "metrics"), allow(clippy::unused_self))]
 impl Metrics {
     #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
     pub(crate) fn new(provider: &str, profile: &str) -> Self {

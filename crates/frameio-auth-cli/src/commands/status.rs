@@ -2,10 +2,10 @@
 //! request and without a secret.
 
 use frameio_auth::model::{Timestamp, TokenSet};
-use frameio_auth::profiles::{Preset, Profiles};
+use frameio_auth::profiles::{Preset, ProfileError, Profiles, ResolvedProfile};
 use serde_json::{Value, json};
 
-use crate::context::Context;
+use crate::context::{self, Context};
 use crate::exit::CliError;
 use crate::{human, output};
 
@@ -49,21 +49,20 @@ async fn row(profiles: &Profiles, name: &str, now: Timestamp) -> Value {
         "name": name,
         "default": profiles.default_name() == Some(name),
     });
-    let session = match crate::context::resolve_named(profiles, Some(name))
-        .and_then(|profile| Ok(profile.session()?))
-    {
-        Ok(session) => session,
-        Err(error) => {
-            if let Some(kind) = profiles
-                .get(name)
-                .and_then(|p| p.kind.or(p.preset.map(Preset::kind)))
-            {
-                row["kind"] = kind.as_str().into();
+    let session =
+        match resolve_without_secret(profiles, name).and_then(|profile| Ok(profile.session()?)) {
+            Ok(session) => session,
+            Err(error) => {
+                if let Some(kind) = profiles
+                    .get(name)
+                    .and_then(|p| p.kind.or(p.preset.map(Preset::kind)))
+                {
+                    row["kind"] = kind.as_str().into();
+                }
+                row["error"] = error.message.into();
+                return row;
             }
-            row["error"] = error.message.into();
-            return row;
-        }
-    };
+        };
     let profile = session.profile();
     row["kind"] = profile.kind.as_str().into();
     row["store"] = profile.store.as_str().into();
@@ -73,6 +72,22 @@ async fn row(profiles: &Profiles, name: &str, now: Timestamp) -> Value {
         Err(error) => row["error"] = format!("cannot read the store: {error}").into(),
     }
     row
+}
+
+/// The profile, resolved even when its secret's variable is not set in this shell: `status`
+/// sends no request, so it needs the secret only to name the credential whose login it
+/// reads. A stand-in value takes the variable's place and is never sent anywhere.
+fn resolve_without_secret(profiles: &Profiles, name: &str) -> Result<ResolvedProfile, CliError> {
+    match profiles.resolve(Some(name), &context::env) {
+        Err(ProfileError::MissingSecretVariable { variable, .. }) => {
+            let stand_in = |var: &str| {
+                context::env(var)
+                    .or_else(|| (var == variable).then(|| "unused-by-status".to_owned()))
+            };
+            Ok(profiles.resolve(Some(name), &stand_in)?)
+        }
+        resolved => Ok(resolved?),
+    }
 }
 
 fn fill_login(row: &mut Value, tokens: &TokenSet, now: Timestamp) {
