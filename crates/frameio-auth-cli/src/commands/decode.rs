@@ -9,13 +9,7 @@ use crate::exit::{CliError, Exit};
 use crate::{human, output};
 
 pub(crate) async fn run(ctx: &Context) -> Result<(), CliError> {
-    let session = ctx.session()?;
-    let profile = session.profile().name.clone();
-    let token = session
-        .manager()
-        .access_token()
-        .await
-        .map_err(|error| CliError::from_token(&error, &profile))?;
+    let (profile, token) = super::profile_token(ctx, false).await?;
     let Some(parts) = JwtParts::decode(token.access_token()) else {
         return Err(CliError::new(
             Exit::Other,

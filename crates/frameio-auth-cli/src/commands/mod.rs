@@ -39,6 +39,23 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
+/// The chosen profile's name and a valid access token: from memory or the store, refreshed
+/// when needed, or (`forced`) a new one in any case.
+pub(crate) async fn profile_token(
+    ctx: &Context,
+    forced: bool,
+) -> Result<(String, CachedToken), CliError> {
+    let session = ctx.session()?;
+    let profile = session.profile().name.clone();
+    let token = if forced {
+        session.manager().force_refresh().await
+    } else {
+        session.manager().access_token().await
+    };
+    let token = token.map_err(|error| CliError::from_token(&error, &profile))?;
+    Ok((profile, token))
+}
+
 /// What a command says about a token it got, never the token: the JSON fields shared by
 /// `login`, `refresh` and `token --json`.
 pub(crate) fn token_summary(profile: &str, token: &CachedToken) -> Value {

@@ -5,13 +5,7 @@ use crate::exit::CliError;
 use crate::output;
 
 pub(crate) async fn run(ctx: &Context) -> Result<(), CliError> {
-    let session = ctx.session()?;
-    let profile = session.profile().name.clone();
-    let token = session
-        .manager()
-        .force_refresh()
-        .await
-        .map_err(|error| CliError::from_token(&error, &profile))?;
+    let (profile, token) = super::profile_token(ctx, true).await?;
     if ctx.json {
         output::json(&super::token_summary(&profile, &token));
     } else {

@@ -5,13 +5,7 @@ use crate::exit::CliError;
 use crate::output;
 
 pub(crate) async fn run(ctx: &Context) -> Result<(), CliError> {
-    let session = ctx.session()?;
-    let profile = session.profile().name.clone();
-    let token = session
-        .manager()
-        .access_token()
-        .await
-        .map_err(|error| CliError::from_token(&error, &profile))?;
+    let (profile, token) = super::profile_token(ctx, false).await?;
     if ctx.json {
         let mut value = super::token_summary(&profile, &token);
         value["access_token"] = token.expose_secret().into();
