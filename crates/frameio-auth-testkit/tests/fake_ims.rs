@@ -1153,30 +1153,18 @@ async fn userinfo_profile_and_organizations() {
     assert_eq!(get(&ims, paths::ORGANIZATIONS, None).await.status, 401);
 }
 
-/// A second user, signed in with `login_hint`.
-fn grace() -> FakeUser {
-    FakeUser {
-        user_id: "0C0B0L0D0E0F0A1B2C3D4E5F@AdobeID".to_owned(),
-        name: "Grace Hopper".to_owned(),
-        given_name: "Grace".to_owned(),
-        family_name: "Hopper".to_owned(),
-        email: "grace@example.com".to_owned(),
-        ..FakeUser::default()
-    }
-}
-
 #[tokio::test]
 async fn login_hint_picks_which_registered_user_signs_in() {
-    let ims = FakeIms::start(FakeImsConfig::with_demo_clients().add_user(grace()))
+    let ims = FakeIms::start(FakeImsConfig::with_demo_clients().add_user(FakeUser::second()))
         .await
         .unwrap();
     let v4 = FakeFrameioV4::start(&ims).await.unwrap();
-    let ada = FakeUser::default();
+    let (ada, grace) = (FakeUser::default(), FakeUser::second());
     // Who signs in: the hinted user (address in any case, or user id), else the default one.
     for (hint, expected) in [
-        (Some("grace@example.com"), &grace()),
-        (Some("GRACE@example.COM"), &grace()),
-        (Some(grace().user_id.as_str()), &grace()),
+        (Some("grace@example.com"), &grace),
+        (Some("GRACE@example.COM"), &grace),
+        (Some(grace.user_id.as_str()), &grace),
         (Some("nobody@example.com"), &ada),
         (None, &ada),
     ] {

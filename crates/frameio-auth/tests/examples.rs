@@ -27,109 +27,21 @@ mod v2_developer_token;
 #[path = "../examples/v4_s2s_file_store.rs"]
 mod v4_s2s_file_store;
 
-use std::collections::HashMap;
-use std::io::{self, Write};
-use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+#[path = "support/examples.rs"]
+mod support;
 
-use frameio_auth_core::{AccessToken, ClientSecret, TokenStore as _};
+use frameio_auth_core::{AccessToken, ClientSecret};
 use frameio_auth_ims::{ImsEnvironment, presets};
-use frameio_auth_store_file::FileStore;
 use frameio_auth_testkit::FakeIms;
 use frameio_auth_testkit::ims::{FakeClient, FakeImsConfig, demo, paths};
-use frameio_auth_testkit::tracing_capture::token_secrets;
 use frameio_auth_testkit::v2::{self as fake_v2, FakeFrameioV2, FakeFrameioV4};
 use frameio_auth_v2::ApiError;
 use reqwest::Url;
+use support::{RUN_LIMIT, assert_no_secret, env_vars, output, run_quietly, stored_tokens};
 use tokio::sync::mpsc;
-
-/// The longest any example run may take before the test fails instead of hanging.
-const RUN_LIMIT: Duration = Duration::from_secs(60);
 
 /// A Native App client of the fake IMS that accepts loopback redirects on any port.
 const NATIVE_LOOPBACK_CLIENT_ID: &str = "demo-native-loopback";
-
-type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-/// The example's stdout: every complete line goes to the "browser", and all of it is kept.
-struct Output {
-    lines: mpsc::UnboundedSender<String>,
-    partial: Vec<u8>,
-    all: Arc<Mutex<String>>,
-}
-
-impl Write for Output {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.partial.extend_from_slice(buf);
-        while let Some(end) = self.partial.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.partial.drain(..=end).collect();
-            let line = String::from_utf8_lossy(&line).trim_end().to_owned();
-            let mut all = self.all.lock().unwrap();
-            all.push_str(&line);
-            all.push('\n');
-            let _ = self.lines.send(line);
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-fn output() -> (Output, mpsc::UnboundedReceiver<String>, Arc<Mutex<String>>) {
-    let (lines, receiver) = mpsc::unbounded_channel();
-    let all = Arc::new(Mutex::new(String::new()));
-    let out = Output {
-        lines,
-        partial: Vec::new(),
-        all: Arc::clone(&all),
-    };
-    (out, receiver, all)
-}
-
-fn env_vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + Sync + use<> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    move |name: &str| map.get(name).cloned()
-}
-
-/// Runs an example without a browser; its output, and its error if it failed.
-async fn run_quietly(run: impl AsyncFnOnce(&mut Output) -> Result) -> (String, Result) {
-    let (mut out, _lines, all) = output();
-    let result = tokio::time::timeout(RUN_LIMIT, run(&mut out))
-        .await
-        .expect("the example took too long");
-    let text = all.lock().unwrap().clone();
-    (text, result)
-}
-
-/// Every token value in the token files under `home` (access, refresh and ID tokens).
-async fn stored_tokens(home: &Path) -> Vec<String> {
-    let store = FileStore::new(home.join("tokens"));
-    let mut secrets = Vec::new();
-    for key in store.keys().await.unwrap() {
-        let tokens = store.load(&key).await.unwrap().unwrap();
-        token_secrets(&tokens, &mut secrets);
-    }
-    secrets
-}
-
-/// No value of `secrets` appears in `text` (the failure names neither).
-fn assert_no_secret(text: &str, secrets: &[String]) {
-    assert!(!secrets.is_empty(), "nothing to look for");
-    for secret in secrets {
-        assert!(secret.len() >= 8, "a secret too short to search for");
-        assert!(
-            !text.contains(secret.as_str()),
-            "a secret value appears in the example's output ({} bytes)",
-            text.len()
-        );
-    }
-}
 
 #[tokio::test]
 async fn v4_s2s_file_store_example_reuses_its_token_file_and_recovers_from_a_401() {

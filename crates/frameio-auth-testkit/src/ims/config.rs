@@ -312,6 +312,22 @@ impl Default for FakeUser {
     }
 }
 
+impl FakeUser {
+    /// A second user, unlike the default one in every field (Grace Hopper, a `type3`
+    /// account), for tests where two people sign in (see [`FakeImsConfig::add_user`]).
+    pub fn second() -> Self {
+        Self {
+            user_id: "0C0B0A090807060504030201@AdobeID".to_owned(),
+            name: "Grace Hopper".to_owned(),
+            given_name: "Grace".to_owned(),
+            family_name: "Hopper".to_owned(),
+            email: "grace@example.com".to_owned(),
+            email_verified: false,
+            account_type: "type3".to_owned(),
+        }
+    }
+}
+
 /// What `GET /ims/authorize/v2` does with a request that passed validation.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum AuthorizeDecision {
@@ -510,15 +526,7 @@ impl FakeImsConfig {
     /// ```
     /// use frameio_auth_testkit::ims::{FakeImsConfig, FakeUser};
     ///
-    /// let grace = FakeUser {
-    ///     user_id: "0C0B0L0D0E0F@AdobeID".to_owned(),
-    ///     name: "Grace Hopper".to_owned(),
-    ///     given_name: "Grace".to_owned(),
-    ///     family_name: "Hopper".to_owned(),
-    ///     email: "grace@example.com".to_owned(),
-    ///     ..FakeUser::default()
-    /// };
-    /// let config = FakeImsConfig::with_demo_clients().add_user(grace);
+    /// let config = FakeImsConfig::with_demo_clients().add_user(FakeUser::second());
     /// assert_eq!(config.user_for_hint(Some("Grace@Example.com")).name, "Grace Hopper");
     /// assert_eq!(config.user_for_hint(None).name, "Ada Lovelace");
     /// assert_eq!(config.user_for_hint(Some("nobody@example.com")).name, "Ada Lovelace");
