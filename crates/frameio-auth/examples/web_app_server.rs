@@ -93,6 +93,7 @@ pub async fn run(
         None => presets::frameio_v4_user(),
     };
     let env = presets::environment_from(&vars, false)?;
+    // ANCHOR: credential
     // A Web App is a confidential client: its secret never leaves this server. Without a
     // secret, a Single Page App credential: a public client, PKCE only.
     let login: Arc<dyn UserLogin> = match presets::optional_var(&vars, presets::IMS_CLIENT_SECRET) {
@@ -107,6 +108,7 @@ pub async fn run(
                 .build()?,
         ),
     };
+    // ANCHOR_END: credential
     let store = match presets::optional_var(&vars, FileStore::HOME_ENV) {
         Some(home) => FileStore::new(PathBuf::from(home).join("tokens")),
         None => FileStore::open_default()?,
@@ -196,6 +198,7 @@ impl App {
         })
     }
 
+    // ANCHOR: manager
     /// The user's manager: one per user, all over the same credential and store, each with
     /// the user's own key. After a restart it finds the user's login in the store.
     fn manager(&self, user_id: &str) -> Result<TokenManager, AppError> {
@@ -216,6 +219,7 @@ impl App {
         managers.insert(user_id.to_owned(), manager.clone());
         Ok(manager)
     }
+    // ANCHOR_END: manager
 
     /// The user the request's session is signed in as.
     fn user(&self, headers: &HeaderMap) -> Result<String, AppError> {
@@ -255,6 +259,7 @@ async fn login(State(app): State<Arc<App>>) -> Result<Response, AppError> {
     Ok(with_session(Redirect::to(url.as_str()), &id))
 }
 
+// ANCHOR: callback
 async fn callback(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -304,6 +309,7 @@ async fn callback(
     sessions.insert(new_id.clone(), session);
     Ok(with_session(Redirect::to("/me"), &new_id))
 }
+// ANCHOR_END: callback
 
 async fn me(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response, AppError> {
     let manager = app.manager(&app.user(&headers)?)?;
