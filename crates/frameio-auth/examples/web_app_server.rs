@@ -200,7 +200,7 @@ impl App {
 
     // ANCHOR: manager
     /// The user's manager: one per user, all over the same credential and store, each with
-    /// the user's own key. After a restart it finds the user's login in the store.
+    /// the user's own key. A manager built anew starts from the login in the store.
     fn manager(&self, user_id: &str) -> Result<TokenManager, AppError> {
         let mut managers = lock(&self.managers);
         if let Some(manager) = managers.get(user_id) {
