@@ -984,7 +984,20 @@ pub(crate) fn region_lines<'a>(source: &'a str, region: Option<&str>) -> Option<
     loop {
         let line = lines.next()?; // no end marker: the region is not there
         if line.trim() == end {
-            return Some(found.into_iter().filter(|l| !is_anchor(l)).collect());
+            // A region inside a function is copied without the function's indentation.
+            let indent = found
+                .iter()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| l.len() - l.trim_start().len())
+                .min()
+                .unwrap_or(0);
+            return Some(
+                found
+                    .into_iter()
+                    .filter(|l| !is_anchor(l))
+                    .map(|l| l.get(indent..).unwrap_or(""))
+                    .collect(),
+            );
         }
         found.push(line);
     }

@@ -25,6 +25,9 @@ mod native_app_login;
 #[path = "../examples/profile_s2s.rs"]
 mod profile_s2s;
 #[allow(dead_code, unreachable_pub)]
+#[path = "../examples/quickstart.rs"]
+mod quickstart;
+#[allow(dead_code, unreachable_pub)]
 #[path = "../examples/v2_developer_token.rs"]
 mod v2_developer_token;
 #[allow(dead_code, unreachable_pub)]
@@ -350,6 +353,27 @@ async fn profile_s2s_example_gets_a_token_from_a_config_file_profile() {
         "profile `work`: the environment variable WORK_IMS_SECRET is not set (or empty); \
          export it with the secret"
     );
+}
+
+#[tokio::test]
+async fn the_readme_quickstart_gets_one_token_and_calls_v4_me_with_it() {
+    let ims = FakeIms::start(FakeImsConfig::with_demo_clients())
+        .await
+        .unwrap();
+    let v4 = FakeFrameioV4::start(&ims).await.unwrap();
+    let vars = env_vars(&[
+        ("IMS_CLIENT_ID", demo::S2S_CLIENT_ID),
+        ("IMS_CLIENT_SECRET", demo::S2S_SECRET),
+        ("IMS_BASE_URL", ims.base_url()),
+        ("FRAMEIO_API_BASE_URL", v4.base_url()),
+    ]);
+    let (text, result) = run_quietly(async |out| quickstart::run(&vars, out).await).await;
+    result.unwrap();
+    assert!(text.contains("GET /v4/me: {"), "{text}");
+    assert!(text.contains("techacct"), "{text}");
+    assert_eq!(ims.grant_count("client_credentials"), 1);
+    assert_eq!(v4.me_requests(), 1);
+    assert!(!text.contains(demo::S2S_SECRET), "{text}");
 }
 
 #[tokio::test]
