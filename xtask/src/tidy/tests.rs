@@ -286,7 +286,10 @@ fn docs() -> Vec<(String, String)> {
     }
     // The README copies the library quickstart like a guide copies its example.
     let readme = root().join("README.md");
-    found.push((relative(&root(), &readme), fs::read_to_string(&readme).unwrap()));
+    found.push((
+        relative(&root(), &readme),
+        fs::read_to_string(&readme).unwrap(),
+    ));
     found.sort();
     found
 }
