@@ -20,7 +20,8 @@ struct World {
     ims: FakeIms,
     v4: FakeFrameioV4,
     v2: FakeFrameioV2,
-    dir: tempfile::TempDir,
+    // Kept for the token directory's life: deleted on drop.
+    _dir: tempfile::TempDir,
     profiles: Profiles,
 }
 
@@ -81,7 +82,7 @@ store_dir = {store}
             ims,
             v4,
             v2,
-            dir,
+            _dir: dir,
             profiles,
         }
     }
