@@ -44,7 +44,9 @@ impl Context {
             return Err(
                 CliError::config(format!("no config file at {}", path.display())).hint(format!(
                     "add a profile: `frameio-auth profiles add NAME --preset frameio-v4-s2s \
-                 --client-id ID --secret-env VAR`, or set --config or {FRAMEIO_AUTH_CONFIG}"
+                     --client-id ID --secret-env VAR` (with --config {} to create this file), \
+                     or set --config or {FRAMEIO_AUTH_CONFIG}",
+                    path.display()
                 )),
             );
         }

@@ -65,6 +65,9 @@ pub fn main() -> ExitCode {
     if cli.verbose {
         init_tracing();
     }
+    if let Some(config) = &cli.config {
+        exit::remember_config(config);
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -76,7 +79,10 @@ pub fn main() -> ExitCode {
         }
     };
     let json = cli.json;
-    match runtime.block_on(commands::run(cli)) {
+    match runtime
+        .block_on(commands::run(cli))
+        .and_then(|()| output::check_stdout())
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             output::report_error(&error, json);

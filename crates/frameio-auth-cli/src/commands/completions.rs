@@ -7,5 +7,8 @@ use crate::args::Cli;
 
 pub(crate) fn run(shell: Shell) {
     let mut command = Cli::command();
-    clap_complete::generate(shell, &mut command, "frameio-auth", &mut std::io::stdout());
+    // Into memory first: clap_complete panics when it cannot write.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "frameio-auth", &mut script);
+    crate::output::raw(&script);
 }

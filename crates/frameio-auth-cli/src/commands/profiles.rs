@@ -10,12 +10,12 @@ use crate::context::Context;
 use crate::exit::CliError;
 use crate::output;
 
-pub(crate) fn run(ctx: &Context, command: ProfilesCommand) -> Result<(), CliError> {
+pub(crate) async fn run(ctx: &Context, command: ProfilesCommand) -> Result<(), CliError> {
     match command {
         ProfilesCommand::Add(args) => add(ctx, args),
         ProfilesCommand::List => list(ctx),
         ProfilesCommand::Show { name } => show(ctx, name.or_else(|| ctx.profile.clone())),
-        ProfilesCommand::Remove { name } => remove(ctx, &name),
+        ProfilesCommand::Remove { name, keep_login } => remove(ctx, &name, keep_login).await,
     }
 }
 
@@ -247,7 +247,10 @@ fn list(ctx: &Context) -> Result<(), CliError> {
         return Ok(());
     }
     if rows.is_empty() {
-        output::line("no profiles: add one with `frameio-auth profiles add`");
+        output::line(&format!(
+            "no profiles: add one with `{}`",
+            crate::exit::suggest("profiles add")
+        ));
     }
     for row in &rows {
         output::line(&format!(
@@ -301,18 +304,36 @@ fn show(ctx: &Context, name: Option<String>) -> Result<(), CliError> {
     Ok(())
 }
 
-fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
+/// Removes a profile, logging it out first (unless `keep_login`): once the profile is gone,
+/// nothing could name its login to end it.
+async fn remove(ctx: &Context, name: &str, keep_login: bool) -> Result<(), CliError> {
     let mut profiles = ctx.profiles()?;
-    if !profiles.remove(name) {
+    if profiles.get(name).is_none() {
         return Err(unknown(&profiles, name));
     }
+    let logout = if keep_login {
+        None
+    } else {
+        let (row, error) = super::logout::logout_one(&profiles, Some(name)).await;
+        if let Some(error) = error {
+            // The profile stays, so that the logout can be run again.
+            return Err(CliError {
+                message: format!("profile `{name}` not removed: {}", error.message),
+                ..error
+            });
+        }
+        Some(row)
+    };
+    profiles.remove(name);
     profiles.save()?;
     if ctx.json {
-        output::json(&json!({ "removed": name }));
-    } else {
+        output::json(&json!({ "removed": name, "logout": logout }));
+    } else if keep_login {
         output::line(&format!(
-            "removed profile `{name}` (a stored login stays until you log out)"
+            "removed profile `{name}`; its stored login, if any, was kept"
         ));
+    } else {
+        output::line(&format!("logged out of and removed profile `{name}`"));
     }
     Ok(())
 }
@@ -322,5 +343,8 @@ fn unknown(profiles: &Profiles, name: &str) -> CliError {
         "no profile `{name}` in {}",
         profiles.path().display()
     ))
-    .hint("see the profiles with `frameio-auth profiles list`")
+    .hint(format!(
+        "see the profiles with `{}`",
+        crate::exit::suggest("profiles list")
+    ))
 }
