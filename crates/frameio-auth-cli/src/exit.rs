@@ -163,6 +163,12 @@ impl From<ProfileError> for CliError {
                  config.toml",
                 suggest("profiles add")
             )),
+            ProfileError::Config { profile, .. } | ProfileError::Profile { profile, .. } => {
+                Some(format!(
+                    "fix the profile in the config file (see `{}`)",
+                    suggest(&format!("profiles show {}", shell_word(profile)))
+                ))
+            }
             ProfileError::UnknownProfile { .. } => Some(format!(
                 "see the profiles with `{}`",
                 suggest("profiles list")

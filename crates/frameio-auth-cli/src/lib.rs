@@ -55,11 +55,14 @@ pub fn main() -> ExitCode {
         Err(error) => {
             // clap prints help and version to stdout (exit 0) and usage errors to stderr (2).
             let _ = error.print();
-            return if error.use_stderr() {
-                ExitCode::from(exit::Exit::Usage.code())
-            } else {
-                ExitCode::SUCCESS
-            };
+            if !error.use_stderr() {
+                return ExitCode::SUCCESS;
+            }
+            if std::env::args().any(|arg| arg == "--json") {
+                let usage = exit::CliError::usage(error.kind().to_string());
+                output::json(&serde_json::json!({ "error": output::error_json(&usage) }));
+            }
+            return ExitCode::from(exit::Exit::Usage.code());
         }
     };
     if cli.verbose {

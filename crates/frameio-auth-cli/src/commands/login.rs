@@ -155,13 +155,24 @@ async fn with_pasted_url(
         "After signing in, the browser goes to the redirect URI (it may show an error page). \
          Paste that page's full URL here and press Enter:",
     );
-    let line = tokio::task::spawn_blocking(|| {
+    let read = tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).map(|_| line)
-    })
-    .await
-    .map_err(|e| CliError::new(Exit::Other, format!("cannot read the pasted URL: {e}")))?
-    .map_err(|e| CliError::new(Exit::Other, format!("cannot read the pasted URL: {e}")))?;
+    });
+    let line = tokio::time::timeout(Duration::from_secs(args.timeout), read)
+        .await
+        .map_err(|_| {
+            CliError::new(
+                Exit::Other,
+                format!("nothing was pasted within {}s", args.timeout),
+            )
+            .hint(format!(
+                "run `{}` again (with a longer --timeout if signing in takes a while)",
+                crate::exit::login_command(name)
+            ))
+        })?
+        .map_err(|e| CliError::new(Exit::Other, format!("cannot read the pasted URL: {e}")))?
+        .map_err(|e| CliError::new(Exit::Other, format!("cannot read the pasted URL: {e}")))?;
     if line.trim().is_empty() {
         return Err(
             CliError::new(Exit::Other, "nothing was pasted").hint(format!(

@@ -66,9 +66,19 @@ pub(crate) async fn logout_one(
                     (Err(error), _) => format!("failed: {error}"),
                 };
                 let error = CliError::from_logout(&report.provider, &name)
-                    .map(|error| CliError {
-                        message: format!("`{name}`: the provider was not told: {}", error.message),
-                        ..error
+                    .map(|error| {
+                        CliError {
+                            message: format!(
+                                "`{name}`: deleted locally, but the provider was not told: {}",
+                                error.message
+                            ),
+                            ..error
+                        }
+                        .hint(
+                            "the login stays valid at the provider until it expires (a refresh \
+                             token up to 14 days); to end it sooner, remove the app's access in \
+                             your Adobe or Frame.io account settings",
+                        )
                     })
                     .or_else(|| {
                         report

@@ -2,7 +2,10 @@
 
 use std::io::IsTerminal as _;
 
-use frameio_auth::profiles::{Preset, Profile, ProfileKind, Profiles, SecretRef, StoreKind};
+use frameio_auth::ims::presets;
+use frameio_auth::profiles::{
+    FRAMEIO_AUTH_PROFILE, Preset, Profile, ProfileKind, Profiles, SecretRef, StoreKind,
+};
 use serde_json::{Value, json};
 
 use crate::args::{AddArgs, ProfilesCommand};
@@ -94,14 +97,14 @@ fn add(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
         .as_deref()
         .map(|p| one_of("preset", p, &Preset::ALL, Preset::as_str))
         .transpose()?;
+    let mut preset = preset;
     let mut kind = args
         .kind
         .as_deref()
         .map(|k| one_of("kind", k, &ProfileKind::ALL, ProfileKind::as_str))
         .transpose()?;
     if kind.is_none() && preset.is_none() {
-        let items = ProfileKind::ALL.map(ProfileKind::as_str);
-        kind = Some(ProfileKind::ALL[ask.choose("kind", "kind or --preset", &items)?]);
+        (preset, kind) = choose_kind(&ask)?;
     }
     let effective = kind
         .or(preset.map(Preset::kind))
@@ -124,6 +127,11 @@ fn add(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
         )?,
         None => None,
     };
+    let scopes = match args.scopes {
+        Some(scopes) => Some(scopes),
+        None if preset.is_some() => None,
+        None => ask_scopes(&ask, effective)?,
+    };
     let secret = secret_ref(
         &ask,
         effective,
@@ -140,7 +148,7 @@ fn add(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
         preset,
         kind,
         client_id,
-        scopes: args.scopes,
+        scopes,
         ims_env: args.ims_env,
         v2_oauth_base_url: args.v2_oauth_base_url,
         api_base_url: args.api_base_url,
@@ -157,27 +165,76 @@ fn add(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
         profiles.set_default(Some(&name));
     }
     profiles.save()?;
+    report_added(ctx, &profiles, &name, replaced);
+    Ok(())
+}
+
+fn report_added(ctx: &Context, profiles: &Profiles, name: &str, replaced: bool) {
     if ctx.json {
         output::json(&json!({
             "profile": name,
             "config": profiles.path().display().to_string(),
             "replaced": replaced,
-            "default": profiles.default_name() == Some(name.as_str()),
+            "default": profiles.default_name() == Some(name),
         }));
     } else {
         output::line(&format!(
             "{} profile `{name}` in {}{}",
             if replaced { "replaced" } else { "added" },
             profiles.path().display(),
-            if profiles.default_name() == Some(name.as_str()) {
+            if profiles.default_name() == Some(name) {
                 " (the default)"
             } else {
                 ""
             }
         ));
-        output::line(&format!("next: `{}`", crate::exit::login_command(&name)));
+        output::line(&format!("next: `{}`", crate::exit::login_command(name)));
     }
-    Ok(())
+}
+
+/// The preset or kind, asked on a terminal: the presets first, as most people want one.
+fn choose_kind(ask: &Asker) -> Result<(Option<Preset>, Option<ProfileKind>), CliError> {
+    let mut items: Vec<String> = Preset::ALL
+        .iter()
+        .map(|p| format!("{p} (preset: {}, its scopes)", p.kind()))
+        .collect();
+    items.extend(ProfileKind::ALL.iter().map(ToString::to_string));
+    let labels: Vec<&str> = items.iter().map(String::as_str).collect();
+    let chosen = ask.choose("preset or kind", "preset or --kind", &labels)?;
+    Ok(match Preset::ALL.get(chosen) {
+        Some(preset) => (Some(*preset), None),
+        None => (
+            None,
+            ProfileKind::ALL.get(chosen - Preset::ALL.len()).copied(),
+        ),
+    })
+}
+
+/// The scopes of a profile with no preset: asked (with the usual ones offered), or required
+/// as a flag, since IMS refuses a request without them.
+fn ask_scopes(ask: &Asker, kind: ProfileKind) -> Result<Option<String>, CliError> {
+    let usual = match kind {
+        ProfileKind::ImsS2s => Some(presets::FRAMEIO_V4_SERVER_TO_SERVER_SCOPES),
+        ProfileKind::ImsWeb | ProfileKind::ImsSpa | ProfileKind::ImsNative => {
+            Some(presets::FRAMEIO_V4_USER_SCOPES)
+        }
+        ProfileKind::V2OAuth => Some("account.read offline"),
+        _ => None,
+    };
+    let Some(usual) = usual else {
+        return Ok(None);
+    };
+    if !ask.interactive {
+        return Err(CliError::usage(format!(
+            "kind `{kind}` needs scopes: pass --scopes (for example \"{usual}\") or a --preset"
+        )));
+    }
+    let answer: String = dialoguer::Input::new()
+        .with_prompt("scopes")
+        .default(usual.to_owned())
+        .interact_text()
+        .map_err(|e| CliError::usage(format!("cannot ask for the scopes: {e}")))?;
+    Ok(Some(answer.trim().to_owned()).filter(|a| !a.is_empty()))
 }
 
 /// Where the secret comes from: the flags, else (for kinds that have one) the variable asked
@@ -220,7 +277,11 @@ fn describe(profile: &Profile) -> Value {
         "preset": profile.preset.map(Preset::as_str),
         "kind": profile.kind.or(profile.preset.map(Preset::kind)).map(ProfileKind::as_str),
         "client_id": profile.client_id,
-        "scopes": profile.scopes,
+        "scopes": profile.scopes.as_deref().map(|list| {
+            list.split([',', ' '])
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+        }),
         "ims_env": profile.ims_env,
         "redirect_uri": profile.redirect_uri,
         "v2_oauth_base_url": profile.v2_oauth_base_url,
@@ -269,7 +330,10 @@ fn list(ctx: &Context) -> Result<(), CliError> {
 
 fn show(ctx: &Context, name: Option<String>) -> Result<(), CliError> {
     let profiles = ctx.profiles()?;
-    let Some(name) = name.or_else(|| profiles.default_name().map(str::to_owned)) else {
+    let chosen = name
+        .or_else(|| crate::context::env(FRAMEIO_AUTH_PROFILE).filter(|n| !n.trim().is_empty()))
+        .or_else(|| profiles.default_name().map(str::to_owned));
+    let Some(name) = chosen else {
         return Err(CliError::usage(
             "name a profile: `frameio-auth profiles show NAME`",
         ));
@@ -284,11 +348,17 @@ fn show(ctx: &Context, name: Option<String>) -> Result<(), CliError> {
         return Ok(());
     }
     output::line(&name);
-    if let Value::Object(fields) = &value {
-        for (field, value) in fields {
+    for field in FIELD_ORDER {
+        let value = &value[*field];
+        {
             let text = match value {
                 Value::Null => continue,
                 Value::String(text) => text.clone(),
+                Value::Array(items) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 Value::Object(map) => map
                     .iter()
                     .map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or_default()))
@@ -296,13 +366,26 @@ fn show(ctx: &Context, name: Option<String>) -> Result<(), CliError> {
                     .join(", "),
                 other => other.to_string(),
             };
-            if field != "name" {
-                output::line(&format!("  {field}: {text}"));
-            }
+            output::line(&format!("  {field}: {text}"));
         }
     }
     Ok(())
 }
+
+/// The order `profiles show` lists the fields in: as `config.toml` is usually written.
+const FIELD_ORDER: &[&str] = &[
+    "preset",
+    "kind",
+    "client_id",
+    "scopes",
+    "ims_env",
+    "redirect_uri",
+    "v2_oauth_base_url",
+    "api_base_url",
+    "store",
+    "store_dir",
+    "secret",
+];
 
 /// Removes a profile, logging it out first (unless `keep_login`): once the profile is gone,
 /// nothing could name its login to end it.

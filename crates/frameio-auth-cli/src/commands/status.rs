@@ -76,6 +76,11 @@ async fn row(profiles: &Profiles, name: &str, now: Timestamp) -> Value {
     };
     row["kind"] = profile.kind.as_str().into();
     row["store"] = profile.store.as_str().into();
+    if let Err(ProfileError::MissingSecretVariable { variable, .. }) =
+        profiles.resolve(Some(name), &context::env)
+    {
+        row["secret_missing"] = variable.into();
+    }
     match profile.stored_logins().await {
         Ok(logins) => match logins.first() {
             Some((_, tokens)) => fill_login(&mut row, tokens, now),

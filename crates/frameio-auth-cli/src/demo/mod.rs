@@ -53,6 +53,15 @@ pub struct Summary {
 #[derive(Debug)]
 pub struct DemoError(String);
 
+impl DemoError {
+    /// Whether the reader of the output went away (`demo | head`): not worth an error.
+    fn is_closed_output(&self) -> bool {
+        self.0 == CLOSED_OUTPUT
+    }
+}
+
+const CLOSED_OUTPUT: &str = "the output was closed";
+
 impl std::fmt::Display for DemoError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
@@ -102,9 +111,11 @@ pub async fn run(out: &mut dyn Write) -> Result<Summary, DemoError> {
 /// `frameio-auth demo`: the demo on stdout; exit 1 when a step failed.
 pub(crate) async fn run_stdout() -> Result<(), CliError> {
     let mut stdout = io::stdout();
-    let summary = run(&mut stdout)
-        .await
-        .map_err(|error| CliError::new(Exit::Other, error.to_string()))?;
+    let summary = match run(&mut stdout).await {
+        Ok(summary) => summary,
+        Err(error) if error.is_closed_output() => return Ok(()),
+        Err(error) => return Err(CliError::new(Exit::Other, error.to_string())),
+    };
     let failed = summary.steps.iter().filter(|s| !s.ok).count();
     if failed > 0 {
         return Err(
@@ -126,7 +137,13 @@ type Outcome = Result<String, String>;
 
 impl Demo<'_> {
     fn say(&mut self, text: &str) -> Result<(), DemoError> {
-        writeln!(self.out, "{text}").map_err(|e| DemoError(format!("cannot write: {e}")))
+        writeln!(self.out, "{text}").map_err(|e| {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                DemoError(CLOSED_OUTPUT.to_owned())
+            } else {
+                DemoError(format!("cannot write: {e}"))
+            }
+        })
     }
 
     async fn step(
