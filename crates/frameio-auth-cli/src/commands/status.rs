@@ -124,6 +124,11 @@ fn print_row(name: &str, row: &Value, is_default: bool, now: Timestamp) {
         "  store:         {}",
         text("store").unwrap_or_default()
     ));
+    if let Some(variable) = text("secret_missing") {
+        output::line(&format!(
+            "  secret:        {variable} is not set here: login, token and refresh need it"
+        ));
+    }
     if row["logged_in"] != true {
         output::line(&format!(
             "  login:         none; run `{}`",
