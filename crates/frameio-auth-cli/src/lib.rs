@@ -59,7 +59,9 @@ pub fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             if std::env::args().any(|arg| arg == "--json") {
-                let usage = exit::CliError::usage(error.kind().to_string());
+                let rendered = error.render().to_string();
+                let first = rendered.lines().next().unwrap_or_default();
+                let usage = exit::CliError::usage(first.trim_start_matches("error: "));
                 output::json(&serde_json::json!({ "error": output::error_json(&usage) }));
             }
             return ExitCode::from(exit::Exit::Usage.code());
@@ -82,10 +84,12 @@ pub fn main() -> ExitCode {
         }
     };
     let json = cli.json;
-    match runtime
+    let result = runtime
         .block_on(commands::run(cli))
-        .and_then(|()| output::check_stdout())
-    {
+        .and_then(|()| output::check_stdout());
+    // A read of stdin that timed out (`login --paste`) must not hold the exit.
+    runtime.shutdown_background();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             output::report_error(&error, json);

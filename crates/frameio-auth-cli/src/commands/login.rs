@@ -159,8 +159,13 @@ async fn with_pasted_url(
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).map(|_| line)
     });
-    let line = tokio::time::timeout(Duration::from_secs(args.timeout), read)
-        .await
+    let waited = tokio::select! {
+        waited = tokio::time::timeout(Duration::from_secs(args.timeout), read) => waited,
+        _ = tokio::signal::ctrl_c() => {
+            return Err(CliError::new(Exit::Other, "the login was cancelled"));
+        }
+    };
+    let line = waited
         .map_err(|_| {
             CliError::new(
                 Exit::Other,

@@ -75,9 +75,10 @@ pub(crate) async fn logout_one(
                             ..error
                         }
                         .hint(
-                            "the login stays valid at the provider until it expires (a refresh \
-                             token up to 14 days); to end it sooner, remove the app's access in \
-                             your Adobe or Frame.io account settings",
+                            "the login stays valid at the provider until its tokens expire; to \
+                             end it sooner, remove the app's access in your Adobe or Frame.io \
+                             account (user logins) or rotate the client secret \
+                             (Server-to-Server)",
                         )
                     })
                     .or_else(|| {
@@ -129,8 +130,9 @@ async fn locally_only(
             ),
         )
         .hint(
-            "the token stays valid at the provider until it expires; to end it sooner, rotate \
-             the client secret in the Adobe Developer Console",
+            "the login stays valid at the provider until its tokens expire; to end it sooner, \
+             export the variable and log in and out again, or rotate the client secret in the \
+             Adobe Developer Console",
         )
     });
     (row, error)

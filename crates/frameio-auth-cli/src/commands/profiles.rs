@@ -4,7 +4,8 @@ use std::io::IsTerminal as _;
 
 use frameio_auth::ims::presets;
 use frameio_auth::profiles::{
-    FRAMEIO_AUTH_PROFILE, Preset, Profile, ProfileKind, Profiles, SecretRef, StoreKind,
+    FRAMEIO_AUTH_PROFILE, Preset, Profile, ProfileError, ProfileKind, Profiles, SecretRef,
+    StoreKind,
 };
 use serde_json::{Value, json};
 
@@ -48,9 +49,14 @@ struct Asker {
 impl Asker {
     fn text(&self, prompt: &str, flag: &str, required: bool) -> Result<Option<String>, CliError> {
         if !self.interactive {
+            let pass = if flag.starts_with("the ") {
+                flag.to_owned()
+            } else {
+                format!("--{flag}")
+            };
             return if required {
                 Err(CliError::usage(format!(
-                    "{prompt} is required: pass --{flag}"
+                    "{prompt} is required: pass {pass}"
                 )))
             } else {
                 Ok(None)
@@ -89,7 +95,7 @@ fn add(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
     let name = match args.name {
         Some(name) => name,
         None => ask
-            .text("profile name", "name (first argument)", true)?
+            .text("profile name", "the profile name (first argument)", true)?
             .unwrap_or_default(),
     };
     let preset = args
@@ -226,7 +232,8 @@ fn ask_scopes(ask: &Asker, kind: ProfileKind) -> Result<Option<String>, CliError
     };
     if !ask.interactive {
         return Err(CliError::usage(format!(
-            "kind `{kind}` needs scopes: pass --scopes (for example \"{usual}\") or a --preset"
+            "kind `{kind}` needs scopes: pass --scopes (for example \"{usual}\"){}",
+            if kind.is_ims() { " or a --preset" } else { "" }
         )));
     }
     let answer: String = dialoguer::Input::new()
@@ -334,9 +341,10 @@ fn show(ctx: &Context, name: Option<String>) -> Result<(), CliError> {
         .or_else(|| crate::context::env(FRAMEIO_AUTH_PROFILE).filter(|n| !n.trim().is_empty()))
         .or_else(|| profiles.default_name().map(str::to_owned));
     let Some(name) = chosen else {
-        return Err(CliError::usage(
-            "name a profile: `frameio-auth profiles show NAME`",
-        ));
+        return Err(CliError::usage(format!(
+            "name a profile: `{}`",
+            crate::exit::suggest("profiles show NAME")
+        )));
     };
     let Some(profile) = profiles.get(&name) else {
         return Err(unknown(&profiles, &name));
@@ -398,12 +406,22 @@ async fn remove(ctx: &Context, name: &str, keep_login: bool) -> Result<(), CliEr
         None
     } else {
         let (row, error) = super::logout::logout_one(&profiles, Some(name)).await;
-        if let Some(error) = error {
-            // The profile stays, so that the logout can be run again.
-            return Err(CliError {
-                message: format!("profile `{name}` not removed: {}", error.message),
-                ..error
-            });
+        match error {
+            // Nothing was logged out (the profile could not be used): it stays, so that it
+            // can be fixed and logged out, or removed with --keep-login.
+            Some(error) if row.get("error").is_some() => {
+                return Err(CliError {
+                    message: format!("profile `{name}` not removed: {}", error.message),
+                    ..error
+                }
+                .hint(format!(
+                    "fix the profile and run this again, or remove it anyway with `{}`",
+                    crate::exit::suggest(&format!("profiles remove {name} --keep-login"))
+                )));
+            }
+            // Logged out locally, the provider not told: the profile goes; say so.
+            Some(error) => output::error_line(&format!("warning: {}", error.message)),
+            None => {}
         }
         Some(row)
     };
@@ -422,12 +440,10 @@ async fn remove(ctx: &Context, name: &str, keep_login: bool) -> Result<(), CliEr
 }
 
 fn unknown(profiles: &Profiles, name: &str) -> CliError {
-    CliError::config(format!(
-        "no profile `{name}` in {}",
-        profiles.path().display()
-    ))
-    .hint(format!(
-        "see the profiles with `{}`",
-        crate::exit::suggest("profiles list")
-    ))
+    ProfileError::UnknownProfile {
+        name: name.to_owned(),
+        path: profiles.path().to_owned(),
+        known: profiles.names().map(str::to_owned).collect(),
+    }
+    .into()
 }

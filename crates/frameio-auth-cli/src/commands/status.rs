@@ -126,7 +126,7 @@ fn print_row(name: &str, row: &Value, is_default: bool, now: Timestamp) {
     ));
     if let Some(variable) = text("secret_missing") {
         output::line(&format!(
-            "  secret:        {variable} is not set here: login, token and refresh need it"
+            "  secret:        {variable} is not set here: every command that gets a token needs it"
         ));
     }
     if row["logged_in"] != true {

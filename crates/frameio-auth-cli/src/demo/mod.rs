@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
+use frameio_auth::model::Revocation;
 use frameio_auth::oauth::LoopbackReceiver;
 use frameio_auth::profiles::{ProfileSession, ResolvedProfile};
 use frameio_auth::{CachedToken, ProviderLogout};
@@ -246,7 +247,8 @@ impl Demo<'_> {
             let before = native.manager().export().await.map_err(|e| e.to_string())?;
             let report = native.manager().logout().await;
             let provider = match &report.provider {
-                ProviderLogout::Done(revocation) => format!("{revocation:?}"),
+                ProviderLogout::Done(Revocation::Revoked) => "revoked".to_owned(),
+                ProviderLogout::Done(_) => "cannot revoke".to_owned(),
                 ProviderLogout::Failed(error) => return Err(error.to_string()),
                 ProviderLogout::NothingStored => return Err("nothing was stored".to_owned()),
                 _ => "unknown".to_owned(),

@@ -170,8 +170,11 @@ impl ProfileSession {
             Credential::DeveloperToken(_) => {
                 let token = self.manager.force_refresh().await?;
                 if let Err(error) = self.whoami().await {
-                    // A token Frame.io refuses must not look like a login.
-                    let _ = self.manager.logout().await;
+                    // A token Frame.io refuses must not look like a login; one it could not
+                    // check (the network) stays.
+                    if error.kind() == ErrorKind::NeedsLogin {
+                        let _ = self.manager.logout().await;
+                    }
                     return Err(error);
                 }
                 Ok(token)
