@@ -725,6 +725,24 @@ async fn no_command_shows_a_secret_even_with_verbose_tracing() {
 }
 
 #[test]
+fn the_demo_passes_offline_even_with_proxies_in_the_environment() {
+    // Corporate machines set these; loopback must never go through them.
+    let out = Command::new(BIN)
+        .arg("demo")
+        .env_clear()
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9")
+        .timeout(COMMAND_LIMIT)
+        .output()
+        .unwrap();
+    assert_success(&out, "demo");
+    let said = text(&out.stdout);
+    assert!(said.contains("9 of 9 steps passed."), "{said}");
+    assert!(said.contains("Nothing left this machine"), "{said}");
+}
+
+#[test]
 fn completions_are_printed_for_each_shell() {
     for shell in ["bash", "zsh", "fish"] {
         let out = Command::new(BIN)

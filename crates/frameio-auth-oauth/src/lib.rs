@@ -95,6 +95,7 @@ mod form;
 mod grant;
 mod login_contract;
 mod loopback;
+mod proxy;
 mod retry;
 mod settings;
 mod sleep;

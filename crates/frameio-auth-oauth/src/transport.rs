@@ -279,14 +279,10 @@ fn http_client(settings: &ClientSettings) -> Result<reqwest::Client, ConfigError
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(settings.user_agent.clone())
         .connect_timeout(settings.connect_timeout);
-    match &settings.proxy {
-        Proxies::Environment => {}
-        Proxies::Disabled => builder = builder.no_proxy(),
-        Proxies::Explicit(proxies) => {
-            for proxy in proxies {
-                builder = builder.proxy(proxy.clone());
-            }
-        }
+    // reqwest's own reading of the environment would proxy loopback too: ours exempts it.
+    builder = builder.no_proxy();
+    for proxy in crate::proxy::proxies(&settings.proxy, &|name| std::env::var(name).ok())? {
+        builder = builder.proxy(proxy);
     }
     builder
         .build()

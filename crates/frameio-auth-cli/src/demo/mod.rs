@@ -224,10 +224,34 @@ impl Demo<'_> {
         })
         .await?;
 
-        let Some(native) = self.native_login().await? else {
-            return self.skip_after_login_failure().await;
-        };
-        self.rotation_and_two_managers(&native).await?;
+        // A failed login skips only the steps that need it.
+        let native = self.native_login().await?;
+        match &native {
+            Some(native) => {
+                self.rotation_and_two_managers(native).await?;
+                self.whoami_step(native, &s2s).await?;
+            }
+            None => {
+                self.skip(&[
+                    "Refresh with rotation",
+                    "Two managers over one store refresh one login",
+                    "whoami (IMS user info and Frame.io /v4/me)",
+                ])
+                .await?;
+            }
+        }
+        self.v2_steps().await?;
+        match &native {
+            Some(native) => self.logout_step(native).await,
+            None => self.skip(&["Logout: revoke at IMS, delete locally"]).await,
+        }
+    }
+
+    async fn whoami_step(
+        &mut self,
+        native: &ProfileSession,
+        s2s: &ProfileSession,
+    ) -> Result<(), DemoError> {
         self.step("whoami (IMS user info and Frame.io /v4/me)", async {
             let user = native.whoami().await.map_err(|e| e.to_string())?;
             let account = s2s.whoami().await.map_err(|e| e.to_string())?;
@@ -241,8 +265,11 @@ impl Demo<'_> {
             ))
         })
         .await?;
+        Ok(())
+    }
 
-        self.v2_steps().await?;
+    async fn logout_step(&mut self, native: &ProfileSession) -> Result<(), DemoError> {
+        let world = self.world;
         self.step("Logout: revoke at IMS, delete locally", async {
             let before = native.manager().export().await.map_err(|e| e.to_string())?;
             let report = native.manager().logout().await;
@@ -350,14 +377,9 @@ impl Demo<'_> {
         Ok(())
     }
 
-    /// Steps that need the Native App login are reported as not run.
-    async fn skip_after_login_failure(&mut self) -> Result<(), DemoError> {
-        for name in [
-            "Refresh with rotation",
-            "Two managers over one store refresh one login",
-            "whoami (IMS user info and Frame.io /v4/me)",
-            "Logout: revoke at IMS, delete locally",
-        ] {
+    /// Steps that need the Native App login, reported as not run when it failed.
+    async fn skip(&mut self, names: &[&'static str]) -> Result<(), DemoError> {
+        for name in names {
             self.step(name, async { Err("not run: the login failed".to_owned()) })
                 .await?;
         }
@@ -488,11 +510,12 @@ fn table(summary: &Summary) -> String {
         );
     }
     let passed = summary.steps.iter().filter(|s| s.ok).count();
-    let _ = writeln!(
-        text,
-        "\n{passed} of {} steps passed. Nothing left this machine, and the token directory is gone.",
-        summary.steps.len()
-    );
+    let _ = writeln!(text, "\n{passed} of {} steps passed.", summary.steps.len());
+    if passed == summary.steps.len() {
+        text.push_str("Nothing left this machine, and the token directory is gone.\n");
+    } else {
+        text.push_str("The token directory is gone. Run with --verbose to see what failed.\n");
+    }
     text.push_str(
         "Next: the quickstart in README.md (library and CLI), the guides in docs/guides/, and \
          `frameio-auth profiles add` to set up a real credential.",
