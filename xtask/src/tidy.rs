@@ -1059,6 +1059,10 @@ pub(crate) fn check_doc_includes(
             violations.push(at(format!("includes {what}, but the file has no such region: mark it with `// ANCHOR: name` and `// ANCHOR_END: name`")));
             continue;
         };
+        // What a reader copies must build with the one dependency most of them add.
+        if let Some(offset) = expected.iter().position(|line| names_a_sub_crate(line)) {
+            violations.push(at(format!("includes {what}, whose line {} names one of our crates other than `frameio_auth`: a reader who added only `frameio-auth` cannot build it; use its re-exports (`frameio_auth::model`, `::oauth`, `::ims`, `::v2`, `::store_file`...)", offset + 1)));
+        }
         let Some((first, block)) = block_after(doc, include.line) else {
             violations.push(at(format!("includes {what}, but no fenced code block follows the marker: put the copy right after it")));
             continue;
@@ -1074,6 +1078,18 @@ pub(crate) fn check_doc_includes(
         }
     }
     violations
+}
+
+/// Whether a code line names one of our crates other than the facade (`frameio_auth_ims::`),
+/// outside a comment.
+fn names_a_sub_crate(line: &str) -> bool {
+    let code = line.split("//").next().unwrap_or_default();
+    code.match_indices("frameio_auth_").any(|(at, _)| {
+        !code[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

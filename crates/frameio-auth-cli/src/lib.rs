@@ -67,9 +67,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::Exit::Usage.code());
         }
     };
-    if cli.verbose {
-        init_tracing();
-    }
+    init_tracing(cli.verbose);
     if let Some(config) = &cli.config {
         exit::remember_config(config);
     }
@@ -98,10 +96,17 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// `--verbose`: the libraries' tracing, to stderr (stdout stays for the command's output).
-fn init_tracing() {
+/// The libraries' tracing, to stderr (stdout stays for the command's output): their warnings
+/// always (an inline secret in the config file, a store that may drop logins), everything
+/// down to debug with `--verbose`.
+fn init_tracing(verbose: bool) {
+    let level = if verbose {
+        tracing::Level::DEBUG
+    } else {
+        tracing::Level::WARN
+    };
     let _ = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
+        .with_max_level(level)
         .with_writer(std::io::stderr)
         .with_target(true)
         .try_init();

@@ -655,6 +655,31 @@ async fn errors_say_what_to_do_with_documented_exit_codes() {
     let wrong = world.run(&["login", "--profile", "wrong"]).await;
     assert_exit(&wrong, 5, &["Adobe Developer Console"]);
 
+    // A scope the credential lacks: 5, and to add the API to the credential.
+    let add = world
+        .run(&[
+            "profiles",
+            "add",
+            "scoped",
+            "--kind",
+            "ims-s2s",
+            "--client-id",
+            demo::S2S_CLIENT_ID,
+            "--secret-env",
+            "E2E_S2S_SECRET",
+            "--scopes",
+            "openid,AdobeID,not_granted_to_this_client",
+            "--ims-env",
+            world.ims.base_url(),
+            "--store-dir",
+            &dir,
+            "--no-input",
+        ])
+        .await;
+    assert_success(&add, "add");
+    let scoped = world.run(&["login", "--profile", "scoped"]).await;
+    assert_exit(&scoped, 5, &["invalid_scope", "add the API"]);
+
     // A usage error: 2.
     let usage = world.run(&["token", "--no-such-flag"]).await;
     assert_exit(&usage, 2, &["--no-such-flag"]);
@@ -808,8 +833,9 @@ async fn logout_and_remove_work_without_the_secret_and_say_what_the_provider_was
     let v2 = world
         .run_without(&["E2E_V2_TOKEN"], &["logout", "--profile", "v2"])
         .await;
+    assert_success(&v2, "logout v2 without its variable");
     assert!(
-        text(&v2.stdout).contains("local: deleted"),
+        text(&v2.stdout).contains("cannot revoke (only deleted locally); local: deleted"),
         "{}",
         text(&v2.stdout)
     );

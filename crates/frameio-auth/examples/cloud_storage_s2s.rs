@@ -28,8 +28,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use frameio_auth::TokenManager;
-use frameio_auth_ims::presets;
-use frameio_auth_store_file::FileStore;
+use frameio_auth::ims::presets;
+use frameio_auth::store_file::FileStore;
 
 /// Runs the example with variables from `vars`, writing to `out`.
 pub async fn run(

@@ -28,8 +28,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use frameio_auth::TokenManager;
-use frameio_auth_core::{StoreError, StoreLock, TokenKey, TokenSet, TokenStore};
-use frameio_auth_v2::DeveloperTokenSource;
+use frameio_auth::model::{StoreError, StoreLock, TokenKey, TokenSet, TokenStore};
+use frameio_auth::v2::DeveloperTokenSource;
 use zeroize::Zeroizing;
 
 // ANCHOR: store

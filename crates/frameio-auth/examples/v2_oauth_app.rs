@@ -40,10 +40,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use frameio_auth::TokenManager;
-use frameio_auth_core::{ClientSecret, ConfigError, ErrorKind};
-use frameio_auth_oauth::LoopbackReceiver;
-use frameio_auth_store_file::FileStore;
-use frameio_auth_v2::{
+use frameio_auth::model::{ClientSecret, ConfigError, ErrorKind};
+use frameio_auth::oauth::LoopbackReceiver;
+use frameio_auth::store_file::FileStore;
+use frameio_auth::v2::{
     DEFAULT_API_BASE_URL, DEFAULT_OAUTH_BASE_URL, FrameioApi, V2OAuthApp, parse_list,
 };
 

@@ -60,14 +60,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Router, serve};
+use frameio_auth::ims::{SinglePageApp, WebApp, presets};
+use frameio_auth::model::{AuthError, ClientSecret, ErrorKind, Scopes, TokenKey, TokenStore};
+use frameio_auth::oauth::PendingAuthorization;
+use frameio_auth::oauth::url::Url;
+use frameio_auth::oauth::user_login::UserLogin;
+use frameio_auth::store_file::FileStore;
+use frameio_auth::v2::{ApiError, DEFAULT_API_BASE_URL, FrameioApi};
 use frameio_auth::{TokenError, TokenManager, TokenManagerBuilder};
-use frameio_auth_core::{AuthError, ClientSecret, ErrorKind, Scopes, TokenKey, TokenStore};
-use frameio_auth_ims::{SinglePageApp, WebApp, presets};
-use frameio_auth_oauth::PendingAuthorization;
-use frameio_auth_oauth::url::Url;
-use frameio_auth_oauth::user_login::UserLogin;
-use frameio_auth_store_file::FileStore;
-use frameio_auth_v2::{ApiError, DEFAULT_API_BASE_URL, FrameioApi};
 
 /// The redirect URI registered on the credential (`https://...`, required).
 pub const IMS_REDIRECT_URI: &str = "IMS_REDIRECT_URI";

@@ -386,11 +386,17 @@ fn check_fixture(doc: &str) -> Vec<Violation> {
             Some(EXAMPLE.to_owned())
         }
         "crates/c/src/lib.rs" => Some("pub fn f() {}\n".to_owned()),
+        "crates/c/examples/sub.rs" => Some(
+            "// frameio_auth_ims is fine in a comment\nuse frameio_auth_ims::presets;\n".to_owned(),
+        ),
         _ => None,
     };
     let tests_of = |krate: &str| {
         if krate == "c" {
-            vec![RUNS_IT.to_owned()]
+            vec![
+                RUNS_IT.to_owned(),
+                "#[path = \"../examples/sub.rs\"]".to_owned(),
+            ]
         } else {
             Vec::new()
         }
@@ -414,6 +420,18 @@ fn a_doc_that_copies_a_file_or_a_region_exactly_passes() {
             region: Some("setup".into())
         }]
     );
+}
+
+#[test]
+fn copied_code_builds_with_the_facade_alone() {
+    let doc = "<!-- include: crates/c/examples/sub.rs -->\n```rust\n// frameio_auth_ims is fine in a comment\nuse frameio_auth_ims::presets;\n```\n";
+    assert_one(
+        &check_fixture(doc),
+        &["line 2", "other than `frameio_auth`"],
+    );
+    assert!(!names_a_sub_crate("use frameio_auth::ims::presets;"));
+    assert!(!names_a_sub_crate("let my_frameio_auth_x = 1;"));
+    assert!(names_a_sub_crate("use frameio_auth_core::Scopes;"));
 }
 
 #[test]

@@ -116,6 +116,15 @@ async fn locally_only(
         Ok(_) => "deleted".to_owned(),
         Err(error) => return failed(name, error.into()),
     };
+    // Frame.io V2 has no revocation: deleting the local copy is the whole logout.
+    if !profile.kind.is_ims() {
+        let row = json!({
+            "profile": profile.name,
+            "provider": "cannot revoke (only deleted locally)",
+            "local": local,
+        });
+        return (row, None);
+    }
     let row = json!({
         "profile": profile.name,
         "provider": "not told (the secret is not set)",

@@ -127,7 +127,11 @@ fn add(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
     let redirect_uri = match args.redirect_uri {
         Some(uri) => Some(uri),
         None if effective.has_redirect_uri() => ask.text(
-            "redirect URI (http://127.0.0.1/callback listens on any free port)",
+            if matches!(effective, ProfileKind::ImsWeb | ProfileKind::ImsSpa) {
+                "redirect URI (IMS wants https: https://localhost/callback listens on any free port)"
+            } else {
+                "redirect URI (http://127.0.0.1/callback listens on any free port)"
+            },
             "redirect-uri",
             true,
         )?,
