@@ -54,10 +54,10 @@ mod lock;
 mod scripts;
 mod seal;
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -220,7 +220,16 @@ pub(crate) struct Shared {
     pub(crate) lock_timeout: Option<Duration>,
     pub(crate) sleeper: Arc<dyn Sleeper>,
     eviction_policy: Mutex<Option<String>>,
-    eviction_warned: AtomicBool,
+}
+
+/// Whether no store of this process warned about `address`'s eviction policy yet: the
+/// warning comes once per Redis, however many stores (namespaces) use it.
+fn first_warning_for(address: &str) -> bool {
+    static WARNED: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+    WARNED
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(address.to_owned())
 }
 
 /// An entry as Redis holds it, before opening.
@@ -559,7 +568,6 @@ impl RedisStoreBuilder {
                 lock_timeout: self.lock_timeout,
                 sleeper: self.sleeper,
                 eviction_policy: Mutex::new(None),
-                eviction_warned: AtomicBool::new(false),
             }),
         })
     }
@@ -667,7 +675,7 @@ impl Shared {
         };
         if let Some(policy) = &policy
             && policy.starts_with("allkeys-")
-            && !self.eviction_warned.swap(true, Ordering::SeqCst)
+            && first_warning_for(&self.address)
         {
             tracing::warn!(
                 address = %self.address,
