@@ -738,10 +738,19 @@ impl Shared {
     ) -> Result<T, StoreError> {
         let mut connection = self.connection().await?;
         tracing::trace!(command = what, key = redis_key, "redis");
-        invocation
-            .invoke_async(&mut connection)
-            .await
-            .map_err(|e| self.error(what, &e))
+        match invocation.invoke_async(&mut connection).await {
+            // The connection broke (Redis restarted, a proxy dropped it): the manager
+            // reconnects, and one more try goes over the new connection. Every script is
+            // safe to repeat: saves are compare-and-set, the lock is `NX`, the rest idempotent.
+            Err(error) if is_broken_connection(&error) => {
+                tracing::debug!(command = what, key = redis_key, error = %self.scrubbed(&error), "the Redis connection broke; trying once more");
+                invocation
+                    .invoke_async(&mut connection)
+                    .await
+                    .map_err(|e| self.error(what, &e))
+            }
+            outcome => outcome.map_err(|e| self.error(what, &e)),
+        }
     }
 
     /// The entry of `key` as Redis holds it.
@@ -816,6 +825,12 @@ impl Shared {
     }
 }
 
+/// Whether `error` is a connection that broke under a command (which a reconnect cures),
+/// rather than Redis refusing it.
+fn is_broken_connection(error: &redis::RedisError) -> bool {
+    error.is_io_error() || error.is_connection_dropped()
+}
+
 /// When an entry expires: `last_usable_ms` 0 means no expiry.
 struct Expiry {
     last_usable_ms: u64,
@@ -876,15 +891,19 @@ impl TokenStore for RedisStore {
         let mut cursor: u64 = 0;
         loop {
             tracing::trace!(command = "SCAN", pattern = %pattern, "redis");
-            let (next, batch): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
+            let mut scan = redis::cmd("SCAN");
+            scan.arg(cursor)
                 .arg("MATCH")
                 .arg(&pattern)
                 .arg("COUNT")
-                .arg(500)
-                .query_async(&mut connection)
-                .await
-                .map_err(|e| self.shared.error("SCAN", &e))?;
+                .arg(500);
+            let (next, batch): (u64, Vec<String>) = match scan.query_async(&mut connection).await {
+                Err(error) if is_broken_connection(&error) => {
+                    scan.query_async(&mut connection).await
+                }
+                outcome => outcome,
+            }
+            .map_err(|e| self.shared.error("SCAN", &e))?;
             for name in batch {
                 let parsed = name
                     .strip_prefix(&prefix)
