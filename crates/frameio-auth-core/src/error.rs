@@ -331,6 +331,18 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// A token set that could not be put in its storage form: every store's `save` reports
+    /// [`TokenSet::to_stored_json`](crate::TokenSet::to_stored_json)'s error this way.
+    pub fn cannot_serialize(reason: FormatError) -> Self {
+        Self::Backend {
+            message: format!("cannot serialize the token set: {reason}"),
+            // It names positions and categories, never values.
+            source: Some(Box::new(reason)),
+        }
+    }
+}
+
 /// The configuration is invalid; the message says which setting and why.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("invalid configuration: {message}")]

@@ -201,10 +201,7 @@ impl Sealing {
     pub(crate) fn seal(&self, key: &TokenKey, tokens: &TokenSet) -> Result<Vec<u8>, StoreError> {
         let json = tokens
             .to_stored_json()
-            .map_err(|reason| StoreError::Backend {
-                message: format!("cannot serialize the token set: {reason}"),
-                source: None,
-            })?;
+            .map_err(StoreError::cannot_serialize)?;
         let Self::Encrypted { current, .. } = self else {
             let mut value = Vec::with_capacity(5 + json.len());
             value.extend_from_slice(MAGIC);

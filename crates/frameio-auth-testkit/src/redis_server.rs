@@ -84,16 +84,22 @@ fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("cannot find a free loopback port: {e}"))
 }
 
-fn temp_dir() -> Result<PathBuf, String> {
+/// `<prefix>-` and 12 random letters and digits: a namespace (or a name) no other test run
+/// uses.
+pub fn unique_name(prefix: &str) -> Result<String, String> {
     // The CSRF state generator of core is the one OS-random source the testkit has.
     let random = frameio_auth_core::CsrfState::generate().map_err(|e| e.to_string())?;
-    let name: String = random
+    let tail: String = random
         .expose_secret()
         .chars()
         .filter(char::is_ascii_alphanumeric)
-        .take(16)
+        .take(12)
         .collect();
-    let dir = std::env::temp_dir().join(format!("frameio-auth-redis-{name}"));
+    Ok(format!("{prefix}-{tail}"))
+}
+
+fn temp_dir() -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join(unique_name("frameio-auth-redis")?);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     Ok(dir)
 }

@@ -19,14 +19,7 @@ pub(crate) fn server() -> Option<RedisServer> {
 }
 
 pub(crate) fn random(prefix: &str) -> String {
-    let state = frameio_auth_core::CsrfState::generate().unwrap();
-    let tail: String = state
-        .expose_secret()
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(12)
-        .collect();
-    format!("{prefix}-{tail}")
+    frameio_auth_testkit::redis_server::unique_name(prefix).unwrap()
 }
 
 pub(crate) fn key_a() -> EncryptionKey {

@@ -100,6 +100,14 @@ fn var(lookup: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
     frameio_auth_ims::presets::optional_var(&lookup, name)
 }
 
+/// Turns a message into the error of profile `name`.
+fn problem_of(name: &str) -> impl Fn(String) -> ProfileError + Copy + '_ {
+    move |message| ProfileError::Profile {
+        profile: name.to_owned(),
+        message,
+    }
+}
+
 /// Applies the precedence to `profile` (named `name`, from `path`).
 pub(super) fn resolve(
     path: &Path,
@@ -108,10 +116,7 @@ pub(super) fn resolve(
     lookup: &dyn Fn(&str) -> Option<String>,
     keyring: &KeyringSecrets<'_>,
 ) -> Result<ResolvedProfile, ProfileError> {
-    let problem = |message: String| ProfileError::Profile {
-        profile: name.to_owned(),
-        message,
-    };
+    let problem = problem_of(name);
     let preset = profile.preset;
     let kind = resolve_kind(path, profile).map_err(problem)?;
     let cloud = preset == Some(Preset::CloudStorageS2s);
@@ -227,10 +232,7 @@ fn resolve_redis(
     lookup: &dyn Fn(&str) -> Option<String>,
     keyring: &KeyringSecrets<'_>,
 ) -> Result<ResolvedRedis, ProfileError> {
-    let problem = |message: String| ProfileError::Profile {
-        profile: name.to_owned(),
-        message,
-    };
+    let problem = problem_of(name);
     let from_variable = |variable: &String| {
         var(lookup, variable).ok_or_else(|| ProfileError::MissingSecretVariable {
             profile: name.to_owned(),

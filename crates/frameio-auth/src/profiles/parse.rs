@@ -424,6 +424,13 @@ fn redis_field<'k>(
     seen: &mut RedisSeen<'k>,
 ) -> Result<(), ProfileError> {
     let text = |at: &At<'_>| string(at, table, key, item, field);
+    let fail = |message: String| {
+        at.error(
+            span_start(table, key, item),
+            Some(field.to_owned()),
+            message,
+        )
+    };
     if matches!(key, "redis_url" | "redis_url_env") {
         exclusive(
             at,
@@ -438,9 +445,7 @@ fn redis_field<'k>(
         profile.redis_url = Some(if key == "redis_url" {
             if url_has_password(&value) {
                 // Never echo the value: it holds a password.
-                return Err(at.error(
-                    span_start(table, key, item),
-                    Some(field.to_owned()),
+                return Err(fail(
                     "this URL holds a password: keep it out of the file; export the URL and \
                      name its variable with `redis_url_env`"
                         .to_owned(),
@@ -467,11 +472,10 @@ fn redis_field<'k>(
             Some(true) => Some(RedisKeyRef::Plaintext),
             Some(false) => None,
             None => {
-                return Err(at.error(
-                    span_start(table, key, item),
-                    Some(field.to_owned()),
-                    format!("expected `true` or `false`, found {}", type_name(item)),
-                ));
+                return Err(fail(format!(
+                    "expected `true` or `false`, found {}",
+                    type_name(item)
+                )));
             }
         },
         "redis_key_env" => {
