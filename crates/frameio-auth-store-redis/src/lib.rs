@@ -257,6 +257,7 @@ impl RedisStore {
         RedisStoreBuilder {
             url: None,
             manager: None,
+            root_certificates: None,
             namespace: DEFAULT_NAMESPACE.to_owned(),
             current: None,
             old: Vec::new(),
@@ -360,6 +361,7 @@ impl fmt::Debug for RedisStore {
 pub struct RedisStoreBuilder {
     url: Option<Zeroizing<String>>,
     manager: Option<ConnectionManager>,
+    root_certificates: Option<Vec<u8>>,
     namespace: String,
     current: Option<EncryptionKey>,
     old: Vec<EncryptionKey>,
@@ -390,6 +392,13 @@ impl RedisStoreBuilder {
     pub fn url(mut self, url: impl Into<String>) -> Self {
         self.url = Some(Zeroizing::new(url.into()));
         self.manager = None;
+        self
+    }
+
+    /// For `rediss://`: trusts the root certificates in `pem` (a private CA) instead of the
+    /// platform's. Ignored for `redis://` and for a given connection manager.
+    pub fn tls_root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates = Some(pem.into());
         self
     }
 
@@ -493,25 +502,7 @@ impl RedisStoreBuilder {
                 reason: format!("at least {MIN_LEASE:?}"),
             });
         }
-        let sealing = match self.current {
-            Some(current) => {
-                let mut ids = vec![current.id().to_owned()];
-                for key in &self.old {
-                    if ids.iter().any(|id| id == key.id()) {
-                        return Err(ConfigError::DuplicateKeyId {
-                            id: key.id().to_owned(),
-                        });
-                    }
-                    ids.push(key.id().to_owned());
-                }
-                Sealing::Encrypted {
-                    current,
-                    old: self.old,
-                }
-            }
-            None if self.plaintext => Sealing::Plaintext,
-            None => return Err(ConfigError::NoEncryptionKey),
-        };
+        let sealing = sealing(self.current, self.old, self.plaintext)?;
         let (target, address, password) = match (self.url, self.manager) {
             (Some(url), _) => {
                 let redacted = redact_url(&url);
@@ -527,11 +518,20 @@ impl RedisStoreBuilder {
                 }
                 let password = parsed.password().map(|p| Zeroizing::new(percent_decode(p)));
                 drop(parsed);
-                let client =
-                    redis::Client::open(url.as_str()).map_err(|e| ConfigError::InvalidUrl {
-                        url: redacted.clone(),
-                        reason: scrub(&e.to_string(), password.as_deref().map(String::as_str)),
-                    })?;
+                let client = match self.root_certificates {
+                    Some(root_cert) => redis::Client::build_with_tls(
+                        url.as_str(),
+                        redis::TlsCertificates {
+                            client_tls: None,
+                            root_cert: Some(root_cert),
+                        },
+                    ),
+                    None => redis::Client::open(url.as_str()),
+                }
+                .map_err(|e| ConfigError::InvalidUrl {
+                    url: redacted.clone(),
+                    reason: scrub(&e.to_string(), password.as_deref().map(String::as_str)),
+                })?;
                 (Target::Client(Box::new(client)), redacted, password)
             }
             (None, Some(manager)) => (
@@ -571,6 +571,32 @@ impl RedisStoreBuilder {
             }),
         })
     }
+}
+
+/// How values are sealed: with `current` (and `old` for reading), or, only when asked,
+/// not at all.
+fn sealing(
+    current: Option<EncryptionKey>,
+    old: Vec<EncryptionKey>,
+    plaintext: bool,
+) -> Result<Sealing, ConfigError> {
+    let Some(current) = current else {
+        return if plaintext {
+            Ok(Sealing::Plaintext)
+        } else {
+            Err(ConfigError::NoEncryptionKey)
+        };
+    };
+    let mut ids = vec![current.id().to_owned()];
+    for key in &old {
+        if ids.iter().any(|id| id == key.id()) {
+            return Err(ConfigError::DuplicateKeyId {
+                id: key.id().to_owned(),
+            });
+        }
+        ids.push(key.id().to_owned());
+    }
+    Ok(Sealing::Encrypted { current, old })
 }
 
 fn check_namespace(namespace: &str) -> Result<(), ConfigError> {

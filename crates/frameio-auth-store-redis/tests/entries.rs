@@ -465,3 +465,63 @@ async fn a_wrong_password_is_unavailable_and_says_to_check_it() {
         .unwrap();
     assert!(right.load(&token_key("auth")).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn rediss_urls_connect_over_tls_to_a_trusted_certificate_only() {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (certificate, key) = (dir.path().join("redis.crt"), dir.path().join("redis.key"));
+    std::fs::write(&certificate, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let Some(server) = frameio_auth_testkit::redis_server::RedisServer::start_or_skip(
+        frameio_auth_testkit::redis_server::RedisServerConfig::default().tls(&certificate, &key),
+    ) else {
+        return;
+    };
+    let url = server.tls_url().unwrap();
+    let trusting = RedisStore::builder()
+        .url(&url)
+        .tls_root_certificates_pem(certified.cert.pem())
+        .key(key_a())
+        .build()
+        .unwrap();
+    let key = token_key("tls");
+    trusting.save(&key, &tokens("tls")).await.unwrap();
+    assert_eq!(trusting.load(&key).await.unwrap(), Some(tokens("tls")));
+    // With the platform's roots only, the self-signed certificate is refused.
+    let platform = RedisStore::builder()
+        .url(&url)
+        .key(key_a())
+        .connect_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    match platform.load(&key).await {
+        Err(StoreError::Unavailable { message, .. }) => {
+            assert!(message.contains(&url), "{message}");
+        }
+        other => panic!("expected Unavailable, got {:?}", other.map(|t| t.is_some())),
+    }
+}
+
+#[tokio::test]
+async fn an_existing_connection_manager_can_be_given() {
+    let Some(server) = common::server() else {
+        return;
+    };
+    let manager = redis::Client::open(server.url())
+        .unwrap()
+        .get_connection_manager()
+        .await
+        .unwrap();
+    let store = RedisStore::builder()
+        .connection_manager(manager)
+        .namespace(common::random("manager"))
+        .key(key_a())
+        .build()
+        .unwrap();
+    assert_eq!(store.address(), "a given connection manager");
+    let key = token_key("manager");
+    store.save(&key, &tokens("manager")).await.unwrap();
+    assert_eq!(store.load(&key).await.unwrap(), Some(tokens("manager")));
+    assert_eq!(store.keys().await.unwrap(), vec![key]);
+}

@@ -35,6 +35,7 @@ pub struct RedisServerConfig {
     appendonly: bool,
     password: Option<String>,
     maxmemory_policy: Option<String>,
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl RedisServerConfig {
@@ -53,6 +54,14 @@ impl RedisServerConfig {
         self
     }
 
+    /// Also listens with TLS ([`RedisServer::tls_url`]), with the PEM certificate (chain) and
+    /// private key in these files; clients need no certificate of their own.
+    #[must_use]
+    pub fn tls(mut self, certificate: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.tls = Some((certificate.into(), key.into()));
+        self
+    }
+
     /// `--maxmemory-policy` (Redis's default is `noeviction`).
     #[must_use]
     pub fn maxmemory_policy(mut self, policy: impl Into<String>) -> Self {
@@ -66,6 +75,7 @@ impl RedisServerConfig {
 pub struct RedisServer {
     config: RedisServerConfig,
     port: u16,
+    tls_port: u16,
     dir: PathBuf,
     child: Option<Child>,
 }
@@ -144,6 +154,7 @@ impl RedisServer {
         let mut server = Self {
             config,
             port: 0,
+            tls_port: 0,
             dir: temp_dir()?,
             child: None,
         };
@@ -151,6 +162,7 @@ impl RedisServer {
         let mut last = String::new();
         for _ in 0..5 {
             server.port = free_port()?;
+            server.tls_port = free_port()?;
             match server.spawn() {
                 Ok(()) => return Ok(server),
                 Err(message) => last = message,
@@ -177,6 +189,15 @@ impl RedisServer {
         }
         if let Some(policy) = &self.config.maxmemory_policy {
             command.args(["--maxmemory-policy", policy]);
+        }
+        if let Some((certificate, key)) = &self.config.tls {
+            command
+                .args(["--tls-port", &self.tls_port.to_string()])
+                .arg("--tls-cert-file")
+                .arg(certificate)
+                .arg("--tls-key-file")
+                .arg(key)
+                .args(["--tls-auth-clients", "no"]);
         }
         let mut child = command
             .stdin(Stdio::null())
@@ -228,6 +249,14 @@ impl RedisServer {
     /// `redis://127.0.0.1:PORT` (without credentials).
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// `rediss://localhost:TLS_PORT`, when started with [`RedisServerConfig::tls`].
+    pub fn tls_url(&self) -> Option<String> {
+        self.config
+            .tls
+            .as_ref()
+            .map(|_| format!("rediss://localhost:{}", self.tls_port))
     }
 
     /// The port it listens on.
