@@ -430,8 +430,9 @@ impl RedisStoreBuilder {
     }
 
     /// Stores tokens unencrypted: an explicit opt-out, logged as a warning when the store is
-    /// built. Anyone who can read the Redis can then use the tokens. Ignored when a key is
-    /// given.
+    /// built. Anyone who can read the Redis (its backups, replicas, `MONITOR`) can then use
+    /// the tokens, and the Redis client's command buffers hold them without being wiped.
+    /// Ignored when a key is given.
     pub fn plaintext(mut self) -> Self {
         self.plaintext = true;
         self
