@@ -431,16 +431,17 @@ fn redis_field<'k>(
             message,
         )
     };
-    if matches!(key, "redis_url" | "redis_url_env") {
-        exclusive(
-            at,
-            table,
-            key,
-            item,
-            field,
-            &mut seen.url,
-            &["redis_url", "redis_url_env"],
-        )?;
+    let is_url = matches!(key, "redis_url" | "redis_url_env");
+    let (slot, group) = if is_url {
+        (&mut seen.url, &["redis_url", "redis_url_env"][..])
+    } else {
+        (
+            &mut seen.key,
+            &["redis_key_env", "redis_key_keyring", "redis_plaintext"][..],
+        )
+    };
+    exclusive(at, table, key, item, field, slot, group)?;
+    if is_url {
         let value = text(at)?;
         profile.redis_url = Some(if key == "redis_url" {
             if url_has_password(&value) {
@@ -458,15 +459,6 @@ fn redis_field<'k>(
         });
         return Ok(());
     }
-    exclusive(
-        at,
-        table,
-        key,
-        item,
-        field,
-        &mut seen.key,
-        &["redis_key_env", "redis_key_keyring", "redis_plaintext"],
-    )?;
     profile.redis_key = match key {
         "redis_plaintext" => match item.as_bool() {
             Some(true) => Some(RedisKeyRef::Plaintext),
