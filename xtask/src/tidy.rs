@@ -12,6 +12,9 @@
 //! - [`check_crate_docs`]: every published crate has a README, a runnable example and
 //!   `#![deny(missing_docs)]`.
 //! - [`check_secret_prints`]: no secret printed or `Debug`-formatted in library code.
+//! - [`check_doc_includes`]: a code block a doc marks as a copy of a file (an example a test
+//!   runs, or a test) is that file, byte for byte, so a guide can never drift from code that
+//!   compiles and runs.
 //!
 //! A failure names the file (and line, where there is one) and says what to do. A rule is
 //! never weakened to make a test pass: a deliberate exception goes into an allow-list here,
@@ -922,6 +925,171 @@ pub(crate) fn check_secret_prints_in(files: &[(String, String)]) -> Vec<Violatio
         })
         .flat_map(|(path, text)| check_secret_prints(path, text))
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Code blocks in docs that are copies of files.
+
+/// The marker before a code block that copies a file: `<!-- include: PATH -->`, or
+/// `<!-- include: PATH#REGION -->` for the lines between `// ANCHOR: REGION` and
+/// `// ANCHOR_END: REGION` (the mdBook convention). PATH is relative to the workspace root.
+pub(crate) const INCLUDE_MARKER: &str = "<!-- include: ";
+
+/// One marker of a doc: its line, the file and the region it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Include {
+    pub(crate) line: usize,
+    pub(crate) path: String,
+    pub(crate) region: Option<String>,
+}
+
+/// The include markers of a markdown text.
+pub(crate) fn includes(markdown: &str) -> Vec<Include> {
+    markdown
+        .lines()
+        .enumerate()
+        .filter_map(|(index, line)| {
+            let target = line
+                .trim()
+                .strip_prefix(INCLUDE_MARKER)?
+                .strip_suffix("-->")?
+                .trim();
+            let (path, region) = match target.split_once('#') {
+                Some((path, region)) => (path, Some(region.to_owned())),
+                None => (target, None),
+            };
+            Some(Include {
+                line: index + 1,
+                path: path.to_owned(),
+                region,
+            })
+        })
+        .collect()
+}
+
+/// The lines of `region` in `source` (anchor lines of other regions left out), or the whole
+/// source without any anchor line when `region` is `None`. `None` when the region is absent.
+pub(crate) fn region_lines<'a>(source: &'a str, region: Option<&str>) -> Option<Vec<&'a str>> {
+    fn is_anchor(line: &str) -> bool {
+        let line = line.trim();
+        line.starts_with("// ANCHOR: ") || line.starts_with("// ANCHOR_END: ")
+    }
+    let Some(region) = region else {
+        return Some(source.lines().filter(|l| !is_anchor(l)).collect());
+    };
+    let start = format!("// ANCHOR: {region}");
+    let end = format!("// ANCHOR_END: {region}");
+    let mut lines = source.lines().skip_while(|l| l.trim() != start).skip(1);
+    let mut found: Vec<&'a str> = Vec::new();
+    loop {
+        let line = lines.next()?; // no end marker: the region is not there
+        if line.trim() == end {
+            // A region inside a function is copied without the function's indentation.
+            let indent = found
+                .iter()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| l.len() - l.trim_start().len())
+                .min()
+                .unwrap_or(0);
+            return Some(
+                found
+                    .into_iter()
+                    .filter(|l| !is_anchor(l))
+                    .map(|l| l.get(indent..).unwrap_or(""))
+                    .collect(),
+            );
+        }
+        found.push(line);
+    }
+}
+
+/// The code block right after line `marker` (1-based) of `markdown`: its first line (1-based)
+/// and its lines, or `None` when the next non-blank line opens no fence or it never closes.
+fn block_after(markdown: &str, marker: usize) -> Option<(usize, Vec<&str>)> {
+    let mut lines = markdown.lines().enumerate().skip(marker);
+    let (open, fence) = lines.find(|(_, line)| !line.trim().is_empty())?;
+    let fence = fence.trim_start();
+    if !fence.starts_with("```") {
+        return None;
+    }
+    let mut block = Vec::new();
+    for (_, line) in lines {
+        if line.trim_start() == "```" {
+            return Some((open + 2, block));
+        }
+        block.push(line);
+    }
+    None
+}
+
+/// Every include marker of `doc` (at `doc_path`, for messages) is followed by a code block
+/// equal to the file or region it names, read with `read` (a workspace-relative path; `None`
+/// when missing). An included `crates/<crate>/examples/` file must be run by a test of that
+/// crate (`tests_of` gives their texts), or the guide would copy code nothing checks; other
+/// files must be tests (under `tests/`).
+pub(crate) fn check_doc_includes(
+    doc_path: &str,
+    doc: &str,
+    read: &dyn Fn(&str) -> Option<String>,
+    tests_of: &dyn Fn(&str) -> Vec<String>,
+) -> Vec<Violation> {
+    let mut violations = Vec::new();
+    for include in includes(doc) {
+        let at = |message: String| Violation::new(doc_path, Some(include.line), message);
+        let what = match &include.region {
+            Some(region) => format!("`{}#{region}`", include.path),
+            None => format!("`{}`", include.path),
+        };
+        let Some(source) = read(&include.path) else {
+            violations.push(at(format!("includes {what}, which does not exist: fix the path (relative to the workspace root)")));
+            continue;
+        };
+        let parts: Vec<&str> = include.path.split('/').collect();
+        match parts.as_slice() {
+            ["crates", krate, "examples", file] => {
+                let stem = file.trim_end_matches(".rs");
+                if !example_is_run(stem, &tests_of(krate)) {
+                    violations.push(at(format!("includes {what}, which no test of `{krate}` runs: include the example in a test under crates/{krate}/tests/ (as tests/examples.rs does)")));
+                }
+            }
+            [.., "tests", _] | [.., "tests", _, _] => {}
+            _ => violations.push(at(format!("includes {what}: a doc copies only examples a test runs (crates/<crate>/examples/) or tests"))),
+        }
+        let Some(expected) = region_lines(&source, include.region.as_deref()) else {
+            violations.push(at(format!("includes {what}, but the file has no such region: mark it with `// ANCHOR: name` and `// ANCHOR_END: name`")));
+            continue;
+        };
+        // What a reader copies must build with the one dependency most of them add.
+        if let Some(offset) = expected.iter().position(|line| names_a_sub_crate(line)) {
+            violations.push(at(format!("includes {what}, whose line {} names one of our crates other than `frameio_auth`: a reader who added only `frameio-auth` cannot build it; use its re-exports (`frameio_auth::model`, `::oauth`, `::ims`, `::v2`, `::store_file`...)", offset + 1)));
+        }
+        let Some((first, block)) = block_after(doc, include.line) else {
+            violations.push(at(format!("includes {what}, but no fenced code block follows the marker: put the copy right after it")));
+            continue;
+        };
+        if let Some(offset) =
+            (0..block.len().max(expected.len())).find(|&i| block.get(i) != expected.get(i))
+        {
+            violations.push(Violation::new(
+                doc_path,
+                Some(first + offset),
+                format!("differs from {what} (its line {} of the copied part): copy it again, byte for byte", offset + 1),
+            ));
+        }
+    }
+    violations
+}
+
+/// Whether a code line names one of our crates other than the facade (`frameio_auth_ims::`),
+/// outside a comment.
+fn names_a_sub_crate(line: &str) -> bool {
+    let code = line.split("//").next().unwrap_or_default();
+    code.match_indices("frameio_auth_").any(|(at, _)| {
+        !code[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -97,10 +97,13 @@ pub(crate) enum ProfilesCommand {
         /// The profile (default: `--profile`, `FRAMEIO_AUTH_PROFILE` or the file's default).
         name: Option<String>,
     },
-    /// Remove a profile (its stored login stays until `logout`).
+    /// Log a profile out (as `logout` does) and remove it.
     Remove {
         /// The profile.
         name: String,
+        /// Keep its stored login (nothing will name it any more).
+        #[arg(long)]
+        keep_login: bool,
     },
 }
 

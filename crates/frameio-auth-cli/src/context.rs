@@ -43,8 +43,11 @@ impl Context {
         if !path.exists() {
             return Err(
                 CliError::config(format!("no config file at {}", path.display())).hint(format!(
-                    "add a profile: `frameio-auth profiles add NAME --preset frameio-v4-s2s \
-                 --client-id ID --secret-env VAR`, or set --config or {FRAMEIO_AUTH_CONFIG}"
+                    "add a profile (it creates the file): `{}`, or point --config or \
+                     {FRAMEIO_AUTH_CONFIG} at another file",
+                    crate::exit::suggest(
+                        "profiles add NAME --preset frameio-v4-s2s --client-id ID --secret-env VAR"
+                    )
                 )),
             );
         }

@@ -1,6 +1,8 @@
 //! Failures as the command reports them: an exit code, what went wrong, and what to do next.
 
-use frameio_auth::model::{AuthError, ErrorKind, OAuthErrorCode};
+use std::sync::OnceLock;
+
+use frameio_auth::model::{AuthError, ErrorKind, NeedsLoginReason, OAuthErrorCode, ProtocolError};
 use frameio_auth::oauth::LoginError;
 use frameio_auth::profiles::{ProfileError, WhoamiError};
 use frameio_auth::{ProviderLogout, TokenError};
@@ -50,6 +52,8 @@ pub(crate) struct CliError {
     pub(crate) exit: Exit,
     pub(crate) message: String,
     pub(crate) hint: Option<String>,
+    /// Already in the command's `--json` result: not printed again as a JSON document.
+    pub(crate) reported: bool,
 }
 
 impl CliError {
@@ -58,6 +62,7 @@ impl CliError {
             exit,
             message: message.into(),
             hint: None,
+            reported: false,
         }
     }
 
@@ -76,11 +81,36 @@ impl CliError {
 
     /// A library error about `profile`, with the next step its kind calls for.
     pub(crate) fn from_auth(error: &AuthError, profile: &str) -> Self {
+        match error {
+            // The anti-CSRF check: this redirect belongs to another (or an older) login.
+            AuthError::Protocol {
+                source: ProtocolError::StateMismatch,
+                ..
+            } => {
+                return Self::new(Exit::Other, error.to_string()).hint(format!(
+                    "paste the URL of the login you just started, in the same browser; run `{}` \
+                     again if in doubt",
+                    login_command(profile)
+                ));
+            }
+            AuthError::NeedsLogin {
+                reason: NeedsLoginReason::NoStoredLogin { .. },
+                ..
+            } => {
+                return Self::new(
+                    Exit::NeedsLogin,
+                    format!("profile `{profile}` has no stored login"),
+                )
+                .hint(format!("sign in: `{}`", login_command(profile)));
+            }
+            _ => {}
+        }
         let (exit, hint) = advice(error.kind(), oauth_code(error), profile);
         Self {
             exit,
             message: error.to_string(),
             hint,
+            reported: false,
         }
     }
 
@@ -111,6 +141,7 @@ impl CliError {
                     exit,
                     message: error.to_string(),
                     hint,
+                    reported: false,
                 }
             }
         }
@@ -127,20 +158,28 @@ impl CliError {
 impl From<ProfileError> for CliError {
     fn from(error: ProfileError) -> Self {
         let hint = match &error {
-            ProfileError::Read { .. } => Some(
-                "add a profile with `frameio-auth profiles add`, or point --config (or \
-                 FRAMEIO_AUTH_CONFIG) at your config.toml"
-                    .to_owned(),
-            ),
-            ProfileError::UnknownProfile { .. } => {
-                Some("see the profiles with `frameio-auth profiles list`".to_owned())
+            ProfileError::Read { .. } => Some(format!(
+                "add a profile with `{}`, or point --config (or FRAMEIO_AUTH_CONFIG) at your \
+                 config.toml",
+                suggest("profiles add")
+            )),
+            ProfileError::Config { profile, .. } | ProfileError::Profile { profile, .. } => {
+                Some(format!(
+                    "fix the profile in the config file (see `{}`)",
+                    suggest(&format!("profiles show {}", shell_word(profile)))
+                ))
             }
+            ProfileError::UnknownProfile { .. } => Some(format!(
+                "see the profiles with `{}`",
+                suggest("profiles list")
+            )),
             _ => None,
         };
         Self {
             exit: Exit::Config,
             message: error.to_string(),
             hint,
+            reported: false,
         }
     }
 }
@@ -203,7 +242,10 @@ fn advice(kind: ErrorKind, code: Option<&OAuthErrorCode>, profile: &str) -> (Exi
         ),
         (ErrorKind::Configuration, _) => (
             Exit::Config,
-            Some("fix the profile: `frameio-auth profiles show`".to_owned()),
+            Some(format!(
+                "fix the profile: `{}`",
+                suggest(&format!("profiles show {}", shell_word(profile)))
+            )),
         ),
         (ErrorKind::Store, _) => (
             Exit::Other,
@@ -224,7 +266,39 @@ fn advice(kind: ErrorKind, code: Option<&OAuthErrorCode>, profile: &str) -> (Exi
     }
 }
 
+/// `--config FILE`, when the command was given one: repeated in every command it suggests.
+static CONFIG_FLAG: OnceLock<String> = OnceLock::new();
+
+/// Remembers the `--config` the command was run with, for the commands it suggests.
+pub(crate) fn remember_config(path: &std::path::Path) {
+    let _ = CONFIG_FLAG.set(format!(
+        " --config {}",
+        shell_word(&path.display().to_string())
+    ));
+}
+
+/// The command `frameio-auth <rest>`, with the `--config` this one was given.
+pub(crate) fn suggest(rest: &str) -> String {
+    format!(
+        "frameio-auth{} {rest}",
+        CONFIG_FLAG.get().map_or("", String::as_str)
+    )
+}
+
 /// The exact command that signs `profile` in.
 pub(crate) fn login_command(profile: &str) -> String {
-    format!("frameio-auth login --profile {profile}")
+    suggest(&format!("login --profile {}", shell_word(profile)))
+}
+
+/// `word` as one shell word: as is when it is plain, else in single quotes.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=".contains(c))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }

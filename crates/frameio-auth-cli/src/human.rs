@@ -19,16 +19,41 @@ pub(crate) fn relative(at: Timestamp, now: Timestamp) -> String {
     }
 }
 
-/// A duration to the minute (to the second below a minute): `23h 59m`, `42s`.
+/// A duration in its two largest units: `13d 23h`, `23h 59m`, `4m 10s`, `42s`.
 pub(crate) fn rounded(duration: Duration) -> String {
-    let secs = duration.as_secs();
-    let shown = if secs >= 60 { secs - secs % 60 } else { secs };
-    humantime::format_duration(Duration::from_secs(shown)).to_string()
+    let parts = units(duration.as_secs());
+    let shown: Vec<String> = parts
+        .iter()
+        .take(2)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect();
+    if shown.is_empty() {
+        "0s".to_owned()
+    } else {
+        shown.join(" ")
+    }
 }
 
-/// Milliseconds as a duration (`86399000` is `23h 59m 59s`).
+/// A duration to the second: `23h 59m 59s`.
 pub(crate) fn millis(duration: Duration) -> String {
-    humantime::format_duration(Duration::from_secs(duration.as_secs())).to_string()
+    let parts = units(duration.as_secs());
+    let shown: Vec<String> = parts.iter().map(|(n, unit)| format!("{n}{unit}")).collect();
+    if shown.is_empty() {
+        "0s".to_owned()
+    } else {
+        shown.join(" ")
+    }
+}
+
+/// Days, hours, minutes and seconds, from the first that is not zero, zeros inside kept.
+fn units(secs: u64) -> Vec<(u64, &'static str)> {
+    let all = [
+        (secs / 86_400, "d"),
+        (secs / 3_600 % 24, "h"),
+        (secs / 60 % 60, "m"),
+        (secs % 60, "s"),
+    ];
+    all.into_iter().skip_while(|(n, _)| *n == 0).collect()
 }
 
 /// The current time.
@@ -52,5 +77,9 @@ mod tests {
             "in 42s"
         );
         assert_eq!(millis(Duration::from_secs(86_399)), "23h 59m 59s");
+        assert_eq!(rounded(Duration::from_secs(14 * 86_400 - 60)), "13d 23h");
+        assert_eq!(rounded(Duration::from_secs(119)), "1m 59s");
+        assert_eq!(rounded(Duration::from_secs(3_600)), "1h 0m");
+        assert_eq!(rounded(Duration::ZERO), "0s");
     }
 }

@@ -55,15 +55,21 @@ pub fn main() -> ExitCode {
         Err(error) => {
             // clap prints help and version to stdout (exit 0) and usage errors to stderr (2).
             let _ = error.print();
-            return if error.use_stderr() {
-                ExitCode::from(exit::Exit::Usage.code())
-            } else {
-                ExitCode::SUCCESS
-            };
+            if !error.use_stderr() {
+                return ExitCode::SUCCESS;
+            }
+            if std::env::args().any(|arg| arg == "--json") {
+                let rendered = error.render().to_string();
+                let first = rendered.lines().next().unwrap_or_default();
+                let usage = exit::CliError::usage(first.trim_start_matches("error: "));
+                output::json(&serde_json::json!({ "error": output::error_json(&usage) }));
+            }
+            return ExitCode::from(exit::Exit::Usage.code());
         }
     };
-    if cli.verbose {
-        init_tracing();
+    init_tracing(cli.verbose);
+    if let Some(config) = &cli.config {
+        exit::remember_config(config);
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -76,7 +82,12 @@ pub fn main() -> ExitCode {
         }
     };
     let json = cli.json;
-    match runtime.block_on(commands::run(cli)) {
+    let result = runtime
+        .block_on(commands::run(cli))
+        .and_then(|()| output::check_stdout());
+    // A read of stdin that timed out (`login --paste`) must not hold the exit.
+    runtime.shutdown_background();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             output::report_error(&error, json);
@@ -85,10 +96,17 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// `--verbose`: the libraries' tracing, to stderr (stdout stays for the command's output).
-fn init_tracing() {
+/// The libraries' tracing, to stderr (stdout stays for the command's output): their warnings
+/// always (an inline secret in the config file, a store that may drop logins), everything
+/// down to debug with `--verbose`.
+fn init_tracing(verbose: bool) {
+    let level = if verbose {
+        tracing::Level::DEBUG
+    } else {
+        tracing::Level::WARN
+    };
     let _ = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
+        .with_max_level(level)
         .with_writer(std::io::stderr)
         .with_target(true)
         .try_init();

@@ -249,4 +249,56 @@ mod tests {
         let opaque = TokenSet::new(AccessToken::new("opaque"), issued, Lifetime::Never);
         assert_eq!(enrich_token_set(opaque.clone()), opaque);
     }
+
+    mod jwt_parts {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn jwt(header: &str, claims: &str, signature: &str) -> String {
+            format!(
+                "{}.{}.{signature}",
+                URL_SAFE_NO_PAD.encode(header),
+                URL_SAFE_NO_PAD.encode(claims)
+            )
+        }
+
+        proptest! {
+            /// Any text: an answer or `None`, never a panic.
+            #[test]
+            fn any_text_decodes_or_is_refused_without_a_panic(text in ".{0,300}") {
+                let _ = JwtParts::decode(&AccessToken::new(text.clone()));
+                let _ = AccessTokenClaims::decode(&AccessToken::new(text));
+            }
+
+            /// Header and claims come back as written; the signature is nowhere in them.
+            #[test]
+            fn header_and_claims_round_trip_without_the_signature(
+                alg in "[A-Z]{2}[0-9]{3}",
+                user in "[A-Za-z0-9@.]{1,40}",
+                signature in "[A-Za-z0-9_-]{16,64}",
+            ) {
+                let header = format!(r#"{{"alg":"{alg}"}}"#);
+                let claims = format!(r#"{{"user_id":"{user}","created_at":"1700000000000"}}"#);
+                let parts = JwtParts::decode(&AccessToken::new(jwt(&header, &claims, &signature)))
+                    .expect("a well-formed JWT");
+                prop_assert_eq!(parts.header["alg"].as_str(), Some(alg.as_str()));
+                prop_assert_eq!(parts.claims["user_id"].as_str(), Some(user.as_str()));
+                let shown = format!("{parts:?}");
+                prop_assert!(!shown.contains(&signature));
+            }
+        }
+
+        #[test]
+        fn parts_that_are_not_json_objects_are_refused() {
+            for token in [
+                jwt("[1]", "{}", "sig"),
+                jwt("{}", "\"text\"", "sig"),
+                jwt("{}", "{}", "sig") + ".extra",
+                "only.two".to_owned(),
+            ] {
+                assert!(JwtParts::decode(&AccessToken::new(token)).is_none());
+            }
+            assert!(JwtParts::decode(&AccessToken::new(jwt("{}", "{}", "sig"))).is_some());
+        }
+    }
 }

@@ -160,7 +160,7 @@ impl TokenClient {
         let inner = &*self.inner;
         let transport = &inner.transport;
         let mut request = with_form_body(
-            transport.request(Method::POST, inner.request_url.clone(), timeout),
+            transport.request(Method::POST, inner.request_url.clone(), timeout)?,
             body,
         );
         if let Some(authorization) = &inner.authorization {

@@ -346,7 +346,7 @@ impl<'a> EndpointRequest<'a> {
         span: &tracing::Span,
     ) -> Result<EndpointResponse, AuthError> {
         let transport = &self.client.inner.transport;
-        let mut request = transport.request(self.method.clone(), prepared.url.clone(), timeout);
+        let mut request = transport.request(self.method.clone(), prepared.url.clone(), timeout)?;
         for (name, value) in &prepared.headers {
             request = request.header(name.clone(), value.clone());
         }

@@ -95,6 +95,7 @@ mod form;
 mod grant;
 mod login_contract;
 mod loopback;
+mod proxy;
 mod retry;
 mod settings;
 mod sleep;
@@ -110,8 +111,8 @@ pub use endpoint::{EndpointClient, EndpointClientBuilder, EndpointRequest, Endpo
 pub use grant::{Grant, ScopeFormat};
 pub use loopback::{
     DEFAULT_CALLBACK_PATH, DEFAULT_LOOPBACK_DEADLINE, HttpsLoopbackReceiver, LoginError,
-    LoopbackError, LoopbackReceiver, LoopbackReceiverBuilder, PlainHttp, RedirectHost,
-    SelfSignedHttps,
+    LoopbackError, LoopbackReceiver, LoopbackReceiverBuilder, LoopbackRedirect, NotLoopback,
+    PlainHttp, RedirectHost, SelfSignedHttps,
 };
 pub use retry::{
     DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_BASE_BACKOFF, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,

@@ -4,7 +4,7 @@
 
 use std::error::Error as _;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use frameio_auth_core::{
@@ -29,11 +29,17 @@ pub(crate) const DEBUG_ID_HEADER: &str = "x-debug-id";
 const MAX_DEBUG_ID_CHARS: usize = 128;
 
 impl Transport {
-    /// Checks `settings` and builds the HTTP client.
+    /// Checks `settings`; the HTTP client itself is built at the first request.
     pub(crate) fn build(settings: TransportSettings) -> Result<Self, ConfigError> {
         let user_agent = settings.validate()?;
         Ok(Self {
-            http: http_client(&settings, user_agent)?,
+            http: OnceLock::new(),
+            client_settings: ClientSettings {
+                root_certificates: settings.root_certificates,
+                proxy: settings.proxy,
+                user_agent,
+                connect_timeout: settings.connect_timeout,
+            },
             retry: settings.retry,
             attempt_timeout: settings.attempt_timeout,
             overall_deadline: settings.overall_deadline,
@@ -46,13 +52,24 @@ impl Transport {
 
 /// The built settings: the HTTP client and what every attempt needs.
 pub(crate) struct Transport {
-    http: reqwest::Client,
+    /// Built on first use: building it loads the system's root certificates (about 5 ms, and
+    /// hundreds of file reads), which a program that answers from a stored token never needs.
+    http: OnceLock<reqwest::Client>,
+    client_settings: ClientSettings,
     pub(crate) retry: RetryPolicy,
     attempt_timeout: Duration,
     overall_deadline: Duration,
     pub(crate) max_body_bytes: usize,
     pub(crate) clock: Arc<dyn Clock>,
     sleeper: Arc<dyn Sleeper>,
+}
+
+/// What the HTTP client is built from.
+struct ClientSettings {
+    root_certificates: Vec<reqwest::Certificate>,
+    proxy: Proxies,
+    user_agent: HeaderValue,
+    connect_timeout: Duration,
 }
 
 /// A complete answer: status, headers and body (at most the cap).
@@ -77,12 +94,28 @@ impl Transport {
         }
     }
 
-    /// A request with the attempt's timeout, asking for JSON.
-    pub(crate) fn request(&self, method: Method, url: Url, timeout: Duration) -> RequestBuilder {
-        self.http
+    /// A request with the attempt's timeout, asking for JSON. Fails only when the HTTP
+    /// client cannot be built (a configuration error, the same every time).
+    pub(crate) fn request(
+        &self,
+        method: Method,
+        url: Url,
+        timeout: Duration,
+    ) -> Result<RequestBuilder, AuthError> {
+        Ok(self
+            .http()?
             .request(method, url)
             .timeout(timeout)
-            .header(ACCEPT, "application/json")
+            .header(ACCEPT, "application/json"))
+    }
+
+    fn http(&self) -> Result<&reqwest::Client, AuthError> {
+        if let Some(client) = self.http.get() {
+            return Ok(client);
+        }
+        // Two first requests at once may both build one; the first stored is kept.
+        let client = http_client(&self.client_settings)?;
+        Ok(self.http.get_or_init(|| client))
     }
 
     /// Sends `request` and reads the whole answer, recording `status` and `debug_id` on
@@ -239,24 +272,17 @@ pub(crate) fn check_status(
 /// error, never followed: following it could send the client secret or code elsewhere), the
 /// connect timeout, extra roots, proxies and user agent. Per-request timeouts are set per
 /// attempt.
-fn http_client(
-    settings: &TransportSettings,
-    user_agent: HeaderValue,
-) -> Result<reqwest::Client, ConfigError> {
+fn http_client(settings: &ClientSettings) -> Result<reqwest::Client, ConfigError> {
     let mut builder = reqwest::Client::builder()
         .tls_backend_rustls()
         .tls_certs_merge(settings.root_certificates.iter().cloned())
         .redirect(reqwest::redirect::Policy::none())
-        .user_agent(user_agent)
+        .user_agent(settings.user_agent.clone())
         .connect_timeout(settings.connect_timeout);
-    match &settings.proxy {
-        Proxies::Environment => {}
-        Proxies::Disabled => builder = builder.no_proxy(),
-        Proxies::Explicit(proxies) => {
-            for proxy in proxies {
-                builder = builder.proxy(proxy.clone());
-            }
-        }
+    // reqwest's own reading of the environment would proxy loopback too: ours exempts it.
+    builder = builder.no_proxy();
+    for proxy in crate::proxy::proxies(&settings.proxy, &|name| std::env::var(name).ok())? {
+        builder = builder.proxy(proxy);
     }
     builder
         .build()

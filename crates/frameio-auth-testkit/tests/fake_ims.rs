@@ -13,9 +13,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use frameio_auth_core::{ManualClock, PkceVerifier, Timestamp};
 use frameio_auth_testkit::ims::{
-    AuthorizeDecision, FakeClient, FakeIms, FakeImsConfig, Fault, Schedule, Times,
+    AuthorizeDecision, FakeClient, FakeIms, FakeImsConfig, FakeUser, Fault, Schedule, Times,
     decode_jwt_payload, demo, paths,
 };
+use frameio_auth_testkit::v2::FakeFrameioV4;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
@@ -228,19 +229,24 @@ const SPA_REDIRECT: &str = "https://localhost/app/cb";
 
 async fn web_tokens(ims: &FakeIms, scope: &str) -> Value {
     let code = authorize_code(ims, demo::WEB_CLIENT_ID, WEB_REDIRECT, scope, None).await;
-    let resp = post_form(
+    let resp = web_exchange(ims, &code).await;
+    assert_eq!(resp.status, 200, "{:?}", resp.json());
+    resp.json()
+}
+
+/// The Web App's `authorization_code` grant for `code` (Basic authentication).
+async fn web_exchange(ims: &FakeIms, code: &str) -> Resp {
+    post_form(
         ims,
         paths::TOKEN,
         &[
             ("grant_type", "authorization_code"),
-            ("code", &code),
+            ("code", code),
             ("redirect_uri", WEB_REDIRECT),
         ],
         Some(&basic(demo::WEB_CLIENT_ID, demo::WEB_SECRET)),
     )
-    .await;
-    assert_eq!(resp.status, 200, "{:?}", resp.json());
-    resp.json()
+    .await
 }
 
 /// A `refresh_token` grant by the Web App (Basic authentication).
@@ -624,17 +630,7 @@ async fn expired_code_is_invalid_grant() {
         .unwrap();
     let code = authorize_code(&ims, demo::WEB_CLIENT_ID, WEB_REDIRECT, "openid", None).await;
     clock.advance(Duration::from_secs(601));
-    let resp = post_form(
-        &ims,
-        paths::TOKEN,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", WEB_REDIRECT),
-        ],
-        Some(&basic(demo::WEB_CLIENT_ID, demo::WEB_SECRET)),
-    )
-    .await;
+    let resp = web_exchange(&ims, &code).await;
     assert_eq!((resp.status, resp.error().as_str()), (400, "invalid_grant"));
 }
 
@@ -1155,6 +1151,61 @@ async fn userinfo_profile_and_organizations() {
     assert_eq!(orgs.status, 200);
     assert_eq!(orgs.json().as_array().unwrap().len(), 2);
     assert_eq!(get(&ims, paths::ORGANIZATIONS, None).await.status, 401);
+}
+
+#[tokio::test]
+async fn login_hint_picks_which_registered_user_signs_in() {
+    let ims = FakeIms::start(FakeImsConfig::with_demo_clients().add_user(FakeUser::second()))
+        .await
+        .unwrap();
+    let v4 = FakeFrameioV4::start(&ims).await.unwrap();
+    let (ada, grace) = (FakeUser::default(), FakeUser::second());
+    // Who signs in: the hinted user (address in any case, or user id), else the default one.
+    for (hint, expected) in [
+        (Some("grace@example.com"), &grace),
+        (Some("GRACE@example.COM"), &grace),
+        (Some(grace.user_id.as_str()), &grace),
+        (Some("nobody@example.com"), &ada),
+        (None, &ada),
+    ] {
+        let mut q = vec![
+            ("client_id", demo::WEB_CLIENT_ID),
+            ("redirect_uri", WEB_REDIRECT),
+            ("scope", "openid profile email offline_access"),
+            ("response_type", "code"),
+        ];
+        q.extend(hint.map(|hint| ("login_hint", hint)));
+        let resp = authorize_raw(&ims, &q).await;
+        assert_eq!(resp.status, 302);
+        let code = param(&resp.location_params(), "code").unwrap().to_owned();
+        let body = web_exchange(&ims, &code).await.json();
+        assert_eq!(body["sub"], expected.user_id.as_str(), "{hint:?}");
+        let id_token = decode_jwt_payload(body["id_token"].as_str().unwrap()).unwrap();
+        assert_eq!(id_token["email"], expected.email.as_str());
+        // Every answer about the token is that user's, and a refresh keeps the user.
+        let (access, refresh_token) = pair(&body);
+        let target = format!("{}?client_id={}", paths::USERINFO, demo::WEB_CLIENT_ID);
+        let info = get(&ims, &target, Some(&access)).await.json();
+        assert_eq!(info["name"], expected.name.as_str());
+        assert_eq!(info["email"], expected.email.as_str());
+        let profile = get(&ims, paths::PROFILE, Some(&access)).await.json();
+        assert_eq!(profile["email"], expected.email.as_str());
+        let bearer = format!("Bearer {access}");
+        let me = send(
+            v4.addr(),
+            "GET",
+            "/v4/me",
+            &[("Authorization", &bearer)],
+            b"",
+        )
+        .await
+        .unwrap();
+        assert_eq!(me.status, 200);
+        assert_eq!(me.json()["data"]["id"], expected.user_id.as_str());
+        assert_eq!(me.json()["data"]["email"], expected.email.as_str());
+        let refreshed = refresh(&ims, &refresh_token).await.json();
+        assert_eq!(refreshed["sub"], expected.user_id.as_str());
+    }
 }
 
 #[tokio::test]

@@ -40,11 +40,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use frameio_auth::TokenManager;
-use frameio_auth_core::{ConfigError, ErrorKind, Scopes};
-use frameio_auth_ims::{NativeApp, presets};
-use frameio_auth_oauth::LoopbackReceiver;
-use frameio_auth_oauth::user_login::ShowUrl;
-use frameio_auth_store_file::FileStore;
+use frameio_auth::ims::{NativeApp, presets};
+use frameio_auth::model::{ConfigError, ErrorKind, Scopes};
+use frameio_auth::oauth::LoopbackReceiver;
+use frameio_auth::oauth::user_login::ShowUrl;
+use frameio_auth::store_file::FileStore;
 
 /// The loopback port to listen on (default 0: any free port).
 pub const IMS_REDIRECT_PORT: &str = "IMS_REDIRECT_PORT";

@@ -26,7 +26,7 @@ use std::error::Error;
 use std::io::Write;
 
 use frameio_auth::TokenManager;
-use frameio_auth_v2::{ApiError, DEFAULT_API_BASE_URL, DeveloperTokenSource, FrameioApi};
+use frameio_auth::v2::{ApiError, DEFAULT_API_BASE_URL, DeveloperTokenSource, FrameioApi};
 
 /// The Frame.io API base URL (default [`DEFAULT_API_BASE_URL`]).
 pub const FRAMEIO_API_BASE_URL: &str = "FRAMEIO_API_BASE_URL";

@@ -34,12 +34,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::SystemTime;
 
+use frameio_auth::ims::presets;
+use frameio_auth::model::{ClientSecret, Timestamp};
+use frameio_auth::oauth::TransportSettings;
+use frameio_auth::store_file::FileStore;
+use frameio_auth::v2::{ApiError, DEFAULT_API_BASE_URL, FrameioApi};
 use frameio_auth::{CachedToken, TokenEvent, TokenManager};
-use frameio_auth_core::{ClientSecret, Timestamp};
-use frameio_auth_ims::presets;
-use frameio_auth_oauth::TransportSettings;
-use frameio_auth_store_file::FileStore;
-use frameio_auth_v2::{ApiError, DEFAULT_API_BASE_URL, FrameioApi};
 
 /// The Frame.io API base URL (default [`DEFAULT_API_BASE_URL`]).
 pub const FRAMEIO_API_BASE_URL: &str = "FRAMEIO_API_BASE_URL";

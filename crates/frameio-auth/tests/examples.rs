@@ -1,18 +1,22 @@
 //! Runs every example of the facade against the fakes: `FakeIms` with `FakeFrameioV4`, and
-//! `FakeFrameioV2`. Never the internet.
+//! `FakeFrameioV2`. Never the internet. (The web server example has its own file,
+//! `web_app_server.rs`, and the custom store's conformance run is in `custom_store.rs`.)
 //!
 //! As in the IMS and V2 crates, each example keeps its logic in `run(vars, out)` and this file
 //! includes the example source itself (`#[path]`), so what is tested is exactly what
 //! `cargo run --example` runs, without a nested cargo (which would wait on the build lock
 //! `cargo test` holds). The environment is a table (base URLs of the fakes, demo client ids,
-//! a temporary `FRAMEIO_AUTH_HOME`), the output a buffer. For the Native App login the test
-//! plays the browser: it reads the authorization URL the example prints, opens it on the fake
+//! a temporary `FRAMEIO_AUTH_HOME`), the output a buffer. For the Native App and V2 OAuth
+//! app logins the test plays the browser: it reads the authorization URL the example prints, opens it on the fake
 //! without following redirects, and delivers the redirect to the example's loopback receiver.
 //!
 //! Every test also checks that no token value reached the output: the tokens are read back
 //! from the example's token file (or are the test's own Developer Token).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is how a test fails
 
+#[allow(dead_code, unreachable_pub)]
+#[path = "../examples/cloud_storage_s2s.rs"]
+mod cloud_storage_s2s;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/native_app_login.rs"]
 mod native_app_login;
@@ -21,115 +25,33 @@ mod native_app_login;
 #[path = "../examples/profile_s2s.rs"]
 mod profile_s2s;
 #[allow(dead_code, unreachable_pub)]
+#[path = "../examples/quickstart.rs"]
+mod quickstart;
+#[allow(dead_code, unreachable_pub)]
 #[path = "../examples/v2_developer_token.rs"]
 mod v2_developer_token;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../examples/v2_oauth_app.rs"]
+mod v2_oauth_app;
 #[allow(dead_code, unreachable_pub)]
 #[path = "../examples/v4_s2s_file_store.rs"]
 mod v4_s2s_file_store;
 
-use std::collections::HashMap;
-use std::io::{self, Write};
-use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+#[path = "support/examples.rs"]
+mod support;
 
-use frameio_auth_core::{AccessToken, ClientSecret, TokenStore as _};
+use frameio_auth_core::{AccessToken, ClientSecret};
 use frameio_auth_ims::{ImsEnvironment, presets};
-use frameio_auth_store_file::FileStore;
 use frameio_auth_testkit::FakeIms;
 use frameio_auth_testkit::ims::{FakeClient, FakeImsConfig, demo, paths};
-use frameio_auth_testkit::tracing_capture::token_secrets;
 use frameio_auth_testkit::v2::{self as fake_v2, FakeFrameioV2, FakeFrameioV4};
 use frameio_auth_v2::ApiError;
 use reqwest::Url;
+use support::{RUN_LIMIT, assert_no_secret, env_vars, output, run_quietly, stored_tokens};
 use tokio::sync::mpsc;
-
-/// The longest any example run may take before the test fails instead of hanging.
-const RUN_LIMIT: Duration = Duration::from_secs(60);
 
 /// A Native App client of the fake IMS that accepts loopback redirects on any port.
 const NATIVE_LOOPBACK_CLIENT_ID: &str = "demo-native-loopback";
-
-type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
-
-/// The example's stdout: every complete line goes to the "browser", and all of it is kept.
-struct Output {
-    lines: mpsc::UnboundedSender<String>,
-    partial: Vec<u8>,
-    all: Arc<Mutex<String>>,
-}
-
-impl Write for Output {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.partial.extend_from_slice(buf);
-        while let Some(end) = self.partial.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.partial.drain(..=end).collect();
-            let line = String::from_utf8_lossy(&line).trim_end().to_owned();
-            let mut all = self.all.lock().unwrap();
-            all.push_str(&line);
-            all.push('\n');
-            let _ = self.lines.send(line);
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-fn output() -> (Output, mpsc::UnboundedReceiver<String>, Arc<Mutex<String>>) {
-    let (lines, receiver) = mpsc::unbounded_channel();
-    let all = Arc::new(Mutex::new(String::new()));
-    let out = Output {
-        lines,
-        partial: Vec::new(),
-        all: Arc::clone(&all),
-    };
-    (out, receiver, all)
-}
-
-fn env_vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + Sync + use<> {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect();
-    move |name: &str| map.get(name).cloned()
-}
-
-/// Runs an example without a browser; its output, and its error if it failed.
-async fn run_quietly(run: impl AsyncFnOnce(&mut Output) -> Result) -> (String, Result) {
-    let (mut out, _lines, all) = output();
-    let result = tokio::time::timeout(RUN_LIMIT, run(&mut out))
-        .await
-        .expect("the example took too long");
-    let text = all.lock().unwrap().clone();
-    (text, result)
-}
-
-/// Every token value in the token files under `home` (access, refresh and ID tokens).
-async fn stored_tokens(home: &Path) -> Vec<String> {
-    let store = FileStore::new(home.join("tokens"));
-    let mut secrets = Vec::new();
-    for key in store.keys().await.unwrap() {
-        let tokens = store.load(&key).await.unwrap().unwrap();
-        token_secrets(&tokens, &mut secrets);
-    }
-    secrets
-}
-
-/// No value of `secrets` appears in `text` (the failure names neither).
-fn assert_no_secret(text: &str, secrets: &[String]) {
-    assert!(!secrets.is_empty(), "nothing to look for");
-    for secret in secrets {
-        assert!(secret.len() >= 8, "a secret too short to search for");
-        assert!(
-            !text.contains(secret.as_str()),
-            "a secret value appears in the example's output ({} bytes)",
-            text.len()
-        );
-    }
-}
 
 #[tokio::test]
 async fn v4_s2s_file_store_example_reuses_its_token_file_and_recovers_from_a_401() {
@@ -430,5 +352,185 @@ async fn profile_s2s_example_gets_a_token_from_a_config_file_profile() {
         result.unwrap_err().to_string(),
         "profile `work`: the environment variable WORK_IMS_SECRET is not set (or empty); \
          export it with the secret"
+    );
+}
+
+#[tokio::test]
+async fn the_readme_quickstart_gets_one_token_and_calls_v4_me_with_it() {
+    let ims = FakeIms::start(FakeImsConfig::with_demo_clients())
+        .await
+        .unwrap();
+    let v4 = FakeFrameioV4::start(&ims).await.unwrap();
+    let vars = env_vars(&[
+        ("IMS_CLIENT_ID", demo::S2S_CLIENT_ID),
+        ("IMS_CLIENT_SECRET", demo::S2S_SECRET),
+        ("IMS_BASE_URL", ims.base_url()),
+        ("FRAMEIO_API_BASE_URL", v4.base_url()),
+    ]);
+    let (text, result) = run_quietly(async |out| quickstart::run(&vars, out).await).await;
+    result.unwrap();
+    assert!(text.contains("GET /v4/me: {"), "{text}");
+    assert!(text.contains("techacct"), "{text}");
+    assert_eq!(ims.grant_count("client_credentials"), 1);
+    assert_eq!(v4.me_requests(), 1);
+    assert!(!text.contains(demo::S2S_SECRET), "{text}");
+}
+
+#[tokio::test]
+async fn cloud_storage_s2s_example_requests_one_token_with_that_apis_scopes() {
+    let ims = FakeIms::start(FakeImsConfig::with_demo_clients())
+        .await
+        .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let vars = env_vars(&[
+        ("CLOUD_STORAGE_CLIENT_ID", demo::S2S_CLIENT_ID),
+        ("CLOUD_STORAGE_CLIENT_SECRET", demo::S2S_SECRET),
+        ("IMS_BASE_URL", ims.base_url()),
+        ("FRAMEIO_AUTH_HOME", home.path().to_str().unwrap()),
+    ]);
+    let mut outputs = Vec::new();
+    for _run in 0..2 {
+        let (text, result) =
+            run_quietly(async |out| cloud_storage_s2s::run(&vars, out).await).await;
+        result.unwrap();
+        for expected in [
+            "scopes AdobeID creative_sdk offline_access openid",
+            "access token sha256:",
+            "IMS says the token is valid: true, until ",
+        ] {
+            assert!(text.contains(expected), "{expected}: {text}");
+        }
+        outputs.push(text);
+    }
+    // One token for both runs: the second one found it in the token file.
+    assert_eq!(ims.grant_count("client_credentials"), 1);
+    assert_eq!(
+        ims.last_request(paths::TOKEN).unwrap().form_value("scope"),
+        Some("AdobeID,creative_sdk,offline_access,openid"),
+    );
+    let mut secrets = stored_tokens(home.path()).await;
+    secrets.push(demo::S2S_SECRET.to_owned());
+    for text in &outputs {
+        assert_no_secret(text, &secrets);
+    }
+
+    // A missing variable is named.
+    let no_secret = env_vars(&[("CLOUD_STORAGE_CLIENT_ID", demo::S2S_CLIENT_ID)]);
+    let (_, result) = run_quietly(async |out| cloud_storage_s2s::run(&no_secret, out).await).await;
+    let err = result.unwrap_err();
+    assert!(
+        err.to_string().contains("CLOUD_STORAGE_CLIENT_SECRET"),
+        "{err}"
+    );
+}
+
+/// Runs the V2 OAuth app example with `vars`, playing the browser if it asks for a login.
+/// Its output, and the authorization code if there was a login.
+async fn v2_oauth_run(vars: &(dyn Fn(&str) -> Option<String> + Sync)) -> (String, Option<String>) {
+    let (mut out, lines, all) = output();
+    let (result, code) = tokio::time::timeout(RUN_LIMIT, async {
+        let run = v2_oauth_app::run(vars, &mut out);
+        let browse = browser(lines);
+        tokio::pin!(run, browse);
+        // The browser acts only if the example prints a URL before it ends.
+        tokio::select! {
+            result = &mut run => (result, None),
+            code = &mut browse => (run.await, Some(code)),
+        }
+    })
+    .await
+    .expect("the example took too long");
+    result.unwrap();
+    let text = all.lock().unwrap().clone();
+    (text, code)
+}
+
+#[tokio::test]
+async fn v2_oauth_app_example_signs_in_with_and_without_a_secret_and_reuses_the_login() {
+    let fake = FakeFrameioV2::start_default().await.unwrap();
+    let pkce_home = tempfile::tempdir().unwrap();
+    let confidential_home = tempfile::tempdir().unwrap();
+    let vars = |client_id: &str, secret: Option<&str>, home: &tempfile::TempDir| {
+        let mut pairs = vec![
+            ("FRAMEIO_CLIENT_ID", client_id),
+            ("FRAMEIO_OAUTH_BASE_URL", fake.base_url()),
+            ("FRAMEIO_API_BASE_URL", fake.base_url()),
+            ("FRAMEIO_AUTH_HOME", home.path().to_str().unwrap()),
+        ];
+        pairs.extend(secret.map(|secret| ("FRAMEIO_CLIENT_SECRET", secret)));
+        env_vars(&pairs)
+    };
+    let mut outputs = Vec::new();
+    let mut secrets = vec![fake_v2::demo::CONFIDENTIAL_SECRET.to_owned()];
+
+    // A PKCE app (no secret): `client_id` and the verifier in the body, no Basic auth.
+    let pkce = vars(fake_v2::demo::PKCE_CLIENT_ID, None, &pkce_home);
+    let (text, code) = v2_oauth_run(&pkce).await;
+    secrets.extend(code);
+    for expected in [
+        "PKCE (no secret) app, scopes account.read offline",
+        "no usable saved login (",
+        "redirect_uri=http%3A%2F%2F127.0.0.1%3A",
+        "refresh token: yes",
+        "GET /v2/me: Ada Lovelace <ada@example.com>",
+    ] {
+        assert!(text.contains(expected), "{expected}: {text}");
+    }
+    let exchange = fake.last_request(fake_v2::paths::TOKEN).unwrap();
+    assert_eq!(
+        exchange.form_value("client_id"),
+        Some(fake_v2::demo::PKCE_CLIENT_ID)
+    );
+    assert!(exchange.form_value("code_verifier").is_some());
+    assert!(exchange.header("authorization").is_none());
+    outputs.push(text);
+
+    // A confidential app (a secret): HTTP Basic, and PKCE all the same.
+    let confidential = vars(
+        fake_v2::demo::CONFIDENTIAL_CLIENT_ID,
+        Some(fake_v2::demo::CONFIDENTIAL_SECRET),
+        &confidential_home,
+    );
+    let (text, code) = v2_oauth_run(&confidential).await;
+    secrets.extend(code);
+    assert!(text.contains("confidential (client secret) app"), "{text}");
+    assert!(text.contains("refresh token: yes"), "{text}");
+    let exchange = fake.last_request(fake_v2::paths::TOKEN).unwrap();
+    assert!(
+        exchange
+            .header("authorization")
+            .is_some_and(|h| h.starts_with("Basic "))
+    );
+    assert!(exchange.form_value("code_verifier").is_some());
+    assert_eq!(fake.grant_count("authorization_code"), 2);
+    outputs.push(text);
+
+    // Run again: the saved login, no browser, no token request.
+    let (text, code) = v2_oauth_run(&confidential).await;
+    assert!(code.is_none(), "{text}");
+    assert!(text.contains("using the saved login"), "{text}");
+    assert!(text.contains("GET /v2/me: Ada Lovelace"), "{text}");
+    assert_eq!(fake.grant_count("authorization_code"), 2);
+    outputs.push(text);
+
+    secrets.extend(stored_tokens(pkce_home.path()).await);
+    secrets.extend(stored_tokens(confidential_home.path()).await);
+    for text in &outputs {
+        assert_no_secret(text, &secrets);
+    }
+
+    // Without `offline`: no refresh token, and the example says what to request.
+    let home = tempfile::tempdir().unwrap();
+    let no_offline = env_vars(&[
+        ("FRAMEIO_CLIENT_ID", fake_v2::demo::PKCE_CLIENT_ID),
+        ("FRAMEIO_SCOPES", "account.read"),
+        ("FRAMEIO_OAUTH_BASE_URL", fake.base_url()),
+        ("FRAMEIO_API_BASE_URL", fake.base_url()),
+        ("FRAMEIO_AUTH_HOME", home.path().to_str().unwrap()),
+    ]);
+    let (text, _) = v2_oauth_run(&no_offline).await;
+    assert!(
+        text.contains("refresh token: none (request the `offline` scope to get one)"),
+        "{text}"
     );
 }

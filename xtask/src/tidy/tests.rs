@@ -269,6 +269,220 @@ fn the_style_guide_links_only_to_files_that_exist() {
     assert_clean("style guide links", &missing);
 }
 
+/// The markdown files under `docs/` (and its sub-directories), relative paths and texts.
+fn docs() -> Vec<(String, String)> {
+    let mut pending = vec![root().join("docs")];
+    let mut found = Vec::new();
+    while let Some(dir) = pending.pop() {
+        for entry in fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                let text = fs::read_to_string(&path).unwrap();
+                found.push((relative(&root(), &path), text));
+            }
+        }
+    }
+    // The README copies the library quickstart like a guide copies its example.
+    let readme = root().join("README.md");
+    found.push((
+        relative(&root(), &readme),
+        fs::read_to_string(&readme).unwrap(),
+    ));
+    found.sort();
+    found
+}
+
+/// The texts of the files under `crates/<krate>/tests/`.
+fn tests_of(krate: &str) -> Vec<String> {
+    rust_files(&root().join("crates").join(krate).join("tests"))
+        .iter()
+        .filter_map(|p| fs::read_to_string(p).ok())
+        .collect()
+}
+
+#[test]
+fn code_copied_into_the_docs_is_the_code_the_tests_run() {
+    let read = |path: &str| fs::read_to_string(root().join(path)).ok();
+    let mut violations = Vec::new();
+    let mut copies = 0;
+    for (path, text) in docs() {
+        copies += includes(&text).len();
+        violations.extend(check_doc_includes(&path, &text, &read, &tests_of));
+    }
+    assert!(
+        copies >= 8,
+        "the guides should copy their examples: {copies}"
+    );
+    assert_clean("doc includes", &violations);
+}
+
+/// The guides: each has an example that a test runs, the index lists each, and their links
+/// (and those of the other docs written with them) point at files that exist.
+#[test]
+fn every_guide_copies_a_tested_example_and_is_indexed() {
+    let docs = docs();
+    let index = &docs
+        .iter()
+        .find(|(path, _)| path == "docs/guides/README.md")
+        .expect("docs/guides/README.md indexes the guides")
+        .1;
+    let mut violations = Vec::new();
+    let guides: Vec<&(String, String)> = docs
+        .iter()
+        .filter(|(path, _)| path.starts_with("docs/guides/") && !path.ends_with("README.md"))
+        .collect();
+    assert!(guides.len() >= 7, "one guide per system: {guides:?}");
+    for (path, text) in &guides {
+        if includes(text).is_empty() {
+            violations.push(Violation::new(
+                path.as_str(),
+                None,
+                "copies no example: add one that a test runs, after an `<!-- include: ... -->` marker",
+            ));
+        }
+        let name = path.trim_start_matches("docs/guides/");
+        if !index.contains(&format!("]({name})")) {
+            violations.push(Violation::new(
+                "docs/guides/README.md",
+                None,
+                format!("does not link to `{name}`: list every guide"),
+            ));
+        }
+    }
+    let linked = [
+        "docs/architecture.md",
+        "docs/security.md",
+        "docs/storage.md",
+    ];
+    for (path, text) in docs
+        .iter()
+        .filter(|(path, _)| path.starts_with("docs/guides/") || linked.contains(&path.as_str()))
+    {
+        let dir = root().join(path).parent().unwrap().to_path_buf();
+        for (line, target) in relative_links(text) {
+            if !dir.join(&target).exists() {
+                violations.push(Violation::new(
+                    path.as_str(),
+                    Some(line),
+                    format!("links to `{target}`, which does not exist"),
+                ));
+            }
+        }
+    }
+    assert_clean("guides", &violations);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Doc includes on fixtures.
+
+const EXAMPLE: &str = "use std::io;\n\n// ANCHOR: setup\nlet a = 1;\n// ANCHOR: inner\nlet b = 2;\n// ANCHOR_END: inner\n// ANCHOR_END: setup\nfn main() {}\n";
+const RUNS_IT: &str = "#[path = \"../examples/demo.rs\"]\nmod demo;";
+
+fn check_fixture(doc: &str) -> Vec<Violation> {
+    let read = |path: &str| match path {
+        "crates/c/examples/demo.rs" | "crates/c/examples/orphan.rs" | "crates/c/tests/t.rs" => {
+            Some(EXAMPLE.to_owned())
+        }
+        "crates/c/src/lib.rs" => Some("pub fn f() {}\n".to_owned()),
+        "crates/c/examples/sub.rs" => Some(
+            "// frameio_auth_ims is fine in a comment\nuse frameio_auth_ims::presets;\n".to_owned(),
+        ),
+        _ => None,
+    };
+    let tests_of = |krate: &str| {
+        if krate == "c" {
+            vec![
+                RUNS_IT.to_owned(),
+                "#[path = \"../examples/sub.rs\"]".to_owned(),
+            ]
+        } else {
+            Vec::new()
+        }
+    };
+    check_doc_includes("docs/guides/g.md", doc, &read, &tests_of)
+}
+
+#[test]
+fn a_doc_that_copies_a_file_or_a_region_exactly_passes() {
+    let whole = "# G\n\n<!-- include: crates/c/examples/demo.rs -->\n```rust\nuse std::io;\n\nlet a = 1;\nlet b = 2;\nfn main() {}\n```\n";
+    assert_clean("whole", &check_fixture(whole));
+    let region = "<!-- include: crates/c/examples/demo.rs#setup -->\n\n```rust\nlet a = 1;\nlet b = 2;\n```\n";
+    assert_clean("region", &check_fixture(region));
+    let test = "<!-- include: crates/c/tests/t.rs#inner -->\n```rust\nlet b = 2;\n```\n";
+    assert_clean("test region", &check_fixture(test));
+    assert_eq!(
+        includes(region),
+        [Include {
+            line: 1,
+            path: "crates/c/examples/demo.rs".into(),
+            region: Some("setup".into())
+        }]
+    );
+}
+
+#[test]
+fn copied_code_builds_with_the_facade_alone() {
+    let doc = "<!-- include: crates/c/examples/sub.rs -->\n```rust\n// frameio_auth_ims is fine in a comment\nuse frameio_auth_ims::presets;\n```\n";
+    assert_one(
+        &check_fixture(doc),
+        &["line 2", "other than `frameio_auth`"],
+    );
+    assert!(!names_a_sub_crate("use frameio_auth::ims::presets;"));
+    assert!(!names_a_sub_crate("let my_frameio_auth_x = 1;"));
+    assert!(names_a_sub_crate("use frameio_auth_core::Scopes;"));
+}
+
+#[test]
+fn a_doc_copy_that_drifted_is_reported_at_its_line() {
+    let drifted =
+        "<!-- include: crates/c/examples/demo.rs#setup -->\n```rust\nlet a = 1;\nlet b = 3;\n```\n";
+    let violation = assert_one(
+        &check_fixture(drifted),
+        &[
+            "docs/guides/g.md:4",
+            "differs from `crates/c/examples/demo.rs#setup`",
+            "line 2",
+        ],
+    );
+    assert_eq!(violation.line, Some(4));
+    let short = "<!-- include: crates/c/examples/demo.rs#setup -->\n```rust\nlet a = 1;\n```\n";
+    assert_one(&check_fixture(short), &["differs", "line 2"]);
+}
+
+#[test]
+fn a_doc_include_without_file_region_block_or_test_is_reported() {
+    for (doc, needles) in [
+        (
+            "<!-- include: crates/c/examples/gone.rs -->\n```rust\n```\n",
+            &["does not exist"][..],
+        ),
+        (
+            "<!-- include: crates/c/examples/demo.rs#nowhere -->\n```rust\n```\n",
+            &["no such region"],
+        ),
+        (
+            "<!-- include: crates/c/examples/demo.rs#setup -->\nSome text.\n",
+            &["no fenced code block"],
+        ),
+        (
+            "<!-- include: crates/c/examples/demo.rs#setup -->\n```rust\nlet a = 1;\n",
+            &["no fenced code block"],
+        ),
+        (
+            "<!-- include: crates/c/examples/orphan.rs#inner -->\n```rust\nlet b = 2;\n```\n",
+            &["which no test of `c` runs"],
+        ),
+        (
+            "<!-- include: crates/c/src/lib.rs -->\n```rust\npub fn f() {}\n```\n",
+            &["copies only examples a test runs"],
+        ),
+    ] {
+        assert_one(&check_fixture(doc), needles);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Layering on fixtures.
 

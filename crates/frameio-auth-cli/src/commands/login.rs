@@ -6,9 +6,9 @@ use std::io::BufRead as _;
 use std::time::Duration;
 
 use frameio_auth::CachedToken;
-use frameio_auth::oauth::url::{self, Url};
-use frameio_auth::oauth::{LoopbackReceiver, RedirectHost, is_loopback_host};
-use frameio_auth::profiles::{ProfileKind, ProfileSession, ResolvedProfile};
+use frameio_auth::oauth::url::Url;
+use frameio_auth::oauth::{LoopbackReceiver, LoopbackRedirect};
+use frameio_auth::profiles::{ProfileKind, ProfileSession, StoreKind};
 
 use crate::args::LoginArgs;
 use crate::browser::{self, Waiting};
@@ -20,15 +20,25 @@ pub(crate) async fn run(ctx: &Context, args: &LoginArgs) -> Result<(), CliError>
     let profiles = ctx.profiles()?;
     let mut profile = ctx.resolve(&profiles)?;
     let name = profile.name.clone();
+    if profile.store == StoreKind::Memory {
+        output::error_line(&format!(
+            "note: profile `{name}` keeps tokens in memory (store = \"memory\"): this login ends \
+             with this command"
+        ));
+    }
     let token = match profile.kind {
         ProfileKind::ImsS2s | ProfileKind::V2DeveloperToken => {
             check_credential(&profile.session()?).await?
         }
         _ => {
-            let loopback = if args.paste {
-                None
-            } else {
-                loopback_redirect(&profile)
+            let redirect = profile.redirect_uri.as_deref().unwrap_or_default();
+            let loopback = match LoopbackRedirect::parse(redirect) {
+                Ok(loopback) if !args.paste => Some(loopback),
+                Ok(_) => None,
+                Err(why) => {
+                    output::error_line(&format!("{why}: this login takes the redirect by paste."));
+                    None
+                }
             };
             match loopback {
                 Some(redirect) => {
@@ -62,62 +72,25 @@ pub(crate) async fn run(ctx: &Context, args: &LoginArgs) -> Result<(), CliError>
     Ok(())
 }
 
-/// Server-to-Server: one token request. Developer Token: one `GET /v2/me`. Either way the
-/// token is stored when the credential works; a Developer Token that does not is forgotten.
+/// Server-to-Server and Developer Token: one request that checks the credential (see
+/// `ProfileSession::verify_credential`).
 async fn check_credential(session: &ProfileSession) -> Result<CachedToken, CliError> {
     let name = &session.profile().name;
-    let token = session
-        .manager()
-        .force_refresh()
-        .await
-        .map_err(|error| CliError::from_token(&error, name))?;
-    if session.profile().kind == ProfileKind::V2DeveloperToken
-        && let Err(error) = session.whoami().await
-    {
-        let _ = session.manager().logout().await;
-        let mut error = CliError::from_whoami(&error, name);
-        if error.exit == Exit::NeedsLogin {
-            error = CliError::config(format!(
+    session.verify_credential().await.map_err(|error| {
+        let error = CliError::from_whoami(&error, name);
+        if session.profile().kind == ProfileKind::V2DeveloperToken && error.exit == Exit::NeedsLogin
+        {
+            CliError::config(format!(
                 "Frame.io rejected the Developer Token of `{name}`: {}",
                 error.message
             ))
-            .hint("create a new Developer Token on developer.frame.io and put it in the profile's secret variable");
-        }
-        return Err(error);
-    }
-    Ok(token)
-}
-
-/// Where to listen when the redirect URI is an `http(s)` loopback URI: RFC 8252 §7.3, any
-/// port when none (or 0) is given.
-struct LoopbackRedirect {
-    https: bool,
-    host: RedirectHost,
-    port: u16,
-    path: String,
-}
-
-fn loopback_redirect(profile: &ResolvedProfile) -> Option<LoopbackRedirect> {
-    let uri = Url::parse(profile.redirect_uri.as_deref()?).ok()?;
-    let https = match uri.scheme() {
-        "http" => false,
-        "https" => true,
-        _ => return None,
-    };
-    // The receiver listens on IPv4 loopback; an `[::1]` redirect cannot reach it.
-    let host = uri.host()?;
-    if !is_loopback_host(&host) || matches!(host, url::Host::Ipv6(_)) {
-        return None;
-    }
-    Some(LoopbackRedirect {
-        https,
-        host: if uri.host_str() == Some("localhost") {
-            RedirectHost::Localhost
+            .hint(
+                "create a new Developer Token on developer.frame.io and put it in the \
+                 profile's secret variable",
+            )
         } else {
-            RedirectHost::Ip
-        },
-        port: uri.port().unwrap_or(0),
-        path: uri.path().to_owned(),
+            error
+        }
     })
 }
 
@@ -125,31 +98,21 @@ async fn bind(
     redirect: &LoopbackRedirect,
     deadline: Duration,
 ) -> Result<LoopbackReceiver, CliError> {
-    let builder = LoopbackReceiver::builder()
-        .port(redirect.port)
-        .path(redirect.path.clone())
-        .redirect_host(redirect.host)
-        .deadline(deadline);
-    let bound = if redirect.https {
-        builder.https().bind().await.map(|https| {
-            output::error_line(
-                "The redirect comes back over HTTPS with a certificate made for this login: \
-                 the browser warns about it once; continue to localhost.",
-            );
-            https.into_receiver()
-        })
-    } else {
-        builder.bind().await
-    };
-    bound.map_err(|error| {
+    if redirect.is_https() {
+        output::error_line(
+            "The redirect comes back over HTTPS with a certificate made for this login: the \
+             browser warns about it once; continue to localhost.",
+        );
+    }
+    redirect.bind(deadline).await.map_err(|error| {
         CliError::new(
             Exit::Other,
-            format!("cannot listen for the redirect: {error}"),
+            format!("cannot listen for the redirect at {redirect}: {error}"),
         )
         .hint(
             "another program may use the redirect URI's port: stop it, or register \
-             http://127.0.0.1/callback (any port) and set it as the profile's redirect_uri; \
-             or use --paste",
+                 http://127.0.0.1/callback (any port) and set it as the profile's redirect_uri; \
+                 or use --paste",
         )
     })
 }
@@ -162,12 +125,20 @@ async fn with_loopback(
     let name = &session.profile().name;
     let login = user_login(session)?;
     let waiting = Waiting::start(Duration::from_secs(args.timeout));
-    let result = session
-        .manager()
-        .login(login.as_ref(), receiver, waiting.show_url(!args.no_browser))
-        .await;
+    let login =
+        session
+            .manager()
+            .login(login.as_ref(), receiver, waiting.show_url(!args.no_browser));
+    // Ctrl-C clears the spinner's line before the command ends.
+    let result = tokio::select! {
+        result = login => Some(result),
+        _ = tokio::signal::ctrl_c() => None,
+    };
     waiting.finish();
-    result.map_err(|error| CliError::from_login(&error, name))
+    match result {
+        Some(result) => result.map_err(|error| CliError::from_login(&error, name)),
+        None => Err(CliError::new(Exit::Other, "the login was cancelled")),
+    }
 }
 
 async fn with_pasted_url(
@@ -184,13 +155,37 @@ async fn with_pasted_url(
         "After signing in, the browser goes to the redirect URI (it may show an error page). \
          Paste that page's full URL here and press Enter:",
     );
-    let line = tokio::task::spawn_blocking(|| {
+    let read = tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).map(|_| line)
-    })
-    .await
-    .map_err(|e| CliError::new(Exit::Other, format!("cannot read the pasted URL: {e}")))?
-    .map_err(|e| CliError::new(Exit::Other, format!("cannot read the pasted URL: {e}")))?;
+    });
+    let waited = tokio::select! {
+        waited = tokio::time::timeout(Duration::from_secs(args.timeout), read) => waited,
+        _ = tokio::signal::ctrl_c() => {
+            return Err(CliError::new(Exit::Other, "the login was cancelled"));
+        }
+    };
+    let line = waited
+        .map_err(|_| {
+            CliError::new(
+                Exit::Other,
+                format!("nothing was pasted within {}s", args.timeout),
+            )
+            .hint(format!(
+                "run `{}` again (with a longer --timeout if signing in takes a while)",
+                crate::exit::login_command(name)
+            ))
+        })?
+        .map_err(|e| CliError::new(Exit::Other, format!("cannot read the pasted URL: {e}")))?
+        .map_err(|e| CliError::new(Exit::Other, format!("cannot read the pasted URL: {e}")))?;
+    if line.trim().is_empty() {
+        return Err(
+            CliError::new(Exit::Other, "nothing was pasted").hint(format!(
+                "run `{}` again and paste the address the browser ends on",
+                crate::exit::login_command(name)
+            )),
+        );
+    }
     let pasted = Url::parse(line.trim()).map_err(|e| {
         CliError::usage(format!("what was pasted is not a URL ({e})")).hint(format!(
             "copy the whole address from the browser's address bar, starting with the redirect \

@@ -29,7 +29,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Logout(args) => logout::run(&ctx, &args).await,
         Command::Whoami => whoami::run(&ctx).await,
         Command::Decode => decode::run(&ctx).await,
-        Command::Profiles(command) => profiles::run(&ctx, command),
+        Command::Profiles(command) => profiles::run(&ctx, command).await,
         Command::Completions { shell } => {
             completions::run(shell);
             Ok(())

@@ -2,7 +2,11 @@
 
 use std::io::IsTerminal as _;
 
-use frameio_auth::profiles::{Preset, Profile, ProfileKind, Profiles, SecretRef, StoreKind};
+use frameio_auth::ims::presets;
+use frameio_auth::profiles::{
+    FRAMEIO_AUTH_PROFILE, Preset, Profile, ProfileError, ProfileKind, Profiles, SecretRef,
+    StoreKind,
+};
 use serde_json::{Value, json};
 
 use crate::args::{AddArgs, ProfilesCommand};
@@ -10,12 +14,12 @@ use crate::context::Context;
 use crate::exit::CliError;
 use crate::output;
 
-pub(crate) fn run(ctx: &Context, command: ProfilesCommand) -> Result<(), CliError> {
+pub(crate) async fn run(ctx: &Context, command: ProfilesCommand) -> Result<(), CliError> {
     match command {
         ProfilesCommand::Add(args) => add(ctx, args),
         ProfilesCommand::List => list(ctx),
         ProfilesCommand::Show { name } => show(ctx, name.or_else(|| ctx.profile.clone())),
-        ProfilesCommand::Remove { name } => remove(ctx, &name),
+        ProfilesCommand::Remove { name, keep_login } => remove(ctx, &name, keep_login).await,
     }
 }
 
@@ -45,9 +49,14 @@ struct Asker {
 impl Asker {
     fn text(&self, prompt: &str, flag: &str, required: bool) -> Result<Option<String>, CliError> {
         if !self.interactive {
+            let pass = if flag.starts_with("the ") {
+                flag.to_owned()
+            } else {
+                format!("--{flag}")
+            };
             return if required {
                 Err(CliError::usage(format!(
-                    "{prompt} is required: pass --{flag}"
+                    "{prompt} is required: pass {pass}"
                 )))
             } else {
                 Ok(None)
@@ -86,7 +95,7 @@ fn add(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
     let name = match args.name {
         Some(name) => name,
         None => ask
-            .text("profile name", "name (first argument)", true)?
+            .text("profile name", "the profile name (first argument)", true)?
             .unwrap_or_default(),
     };
     let preset = args
@@ -94,14 +103,14 @@ fn add(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
         .as_deref()
         .map(|p| one_of("preset", p, &Preset::ALL, Preset::as_str))
         .transpose()?;
+    let mut preset = preset;
     let mut kind = args
         .kind
         .as_deref()
         .map(|k| one_of("kind", k, &ProfileKind::ALL, ProfileKind::as_str))
         .transpose()?;
     if kind.is_none() && preset.is_none() {
-        let items = ProfileKind::ALL.map(ProfileKind::as_str);
-        kind = Some(ProfileKind::ALL[ask.choose("kind", "kind or --preset", &items)?]);
+        (preset, kind) = choose_kind(&ask)?;
     }
     let effective = kind
         .or(preset.map(Preset::kind))
@@ -118,11 +127,20 @@ fn add(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
     let redirect_uri = match args.redirect_uri {
         Some(uri) => Some(uri),
         None if effective.has_redirect_uri() => ask.text(
-            "redirect URI (http://127.0.0.1/callback listens on any free port)",
+            if matches!(effective, ProfileKind::ImsWeb | ProfileKind::ImsSpa) {
+                "redirect URI (IMS wants https: https://localhost/callback listens on any free port)"
+            } else {
+                "redirect URI (http://127.0.0.1/callback listens on any free port)"
+            },
             "redirect-uri",
             true,
         )?,
         None => None,
+    };
+    let scopes = match args.scopes {
+        Some(scopes) => Some(scopes),
+        None if preset.is_some() => None,
+        None => ask_scopes(&ask, effective)?,
     };
     let secret = secret_ref(
         &ask,
@@ -140,7 +158,7 @@ fn add(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
         preset,
         kind,
         client_id,
-        scopes: args.scopes,
+        scopes,
         ims_env: args.ims_env,
         v2_oauth_base_url: args.v2_oauth_base_url,
         api_base_url: args.api_base_url,
@@ -157,27 +175,77 @@ fn add(ctx: &Context, args: AddArgs) -> Result<(), CliError> {
         profiles.set_default(Some(&name));
     }
     profiles.save()?;
+    report_added(ctx, &profiles, &name, replaced);
+    Ok(())
+}
+
+fn report_added(ctx: &Context, profiles: &Profiles, name: &str, replaced: bool) {
     if ctx.json {
         output::json(&json!({
             "profile": name,
             "config": profiles.path().display().to_string(),
             "replaced": replaced,
-            "default": profiles.default_name() == Some(name.as_str()),
+            "default": profiles.default_name() == Some(name),
         }));
     } else {
         output::line(&format!(
             "{} profile `{name}` in {}{}",
             if replaced { "replaced" } else { "added" },
             profiles.path().display(),
-            if profiles.default_name() == Some(name.as_str()) {
+            if profiles.default_name() == Some(name) {
                 " (the default)"
             } else {
                 ""
             }
         ));
-        output::line(&format!("next: `{}`", crate::exit::login_command(&name)));
+        output::line(&format!("next: `{}`", crate::exit::login_command(name)));
     }
-    Ok(())
+}
+
+/// The preset or kind, asked on a terminal: the presets first, as most people want one.
+fn choose_kind(ask: &Asker) -> Result<(Option<Preset>, Option<ProfileKind>), CliError> {
+    let mut items: Vec<String> = Preset::ALL
+        .iter()
+        .map(|p| format!("{p} (preset: {}, its scopes)", p.kind()))
+        .collect();
+    items.extend(ProfileKind::ALL.iter().map(ToString::to_string));
+    let labels: Vec<&str> = items.iter().map(String::as_str).collect();
+    let chosen = ask.choose("preset or kind", "preset or --kind", &labels)?;
+    Ok(match Preset::ALL.get(chosen) {
+        Some(preset) => (Some(*preset), None),
+        None => (
+            None,
+            ProfileKind::ALL.get(chosen - Preset::ALL.len()).copied(),
+        ),
+    })
+}
+
+/// The scopes of a profile with no preset: asked (with the usual ones offered), or required
+/// as a flag, since IMS refuses a request without them.
+fn ask_scopes(ask: &Asker, kind: ProfileKind) -> Result<Option<String>, CliError> {
+    let usual = match kind {
+        ProfileKind::ImsS2s => Some(presets::FRAMEIO_V4_SERVER_TO_SERVER_SCOPES),
+        ProfileKind::ImsWeb | ProfileKind::ImsSpa | ProfileKind::ImsNative => {
+            Some(presets::FRAMEIO_V4_USER_SCOPES)
+        }
+        ProfileKind::V2OAuth => Some("account.read offline"),
+        _ => None,
+    };
+    let Some(usual) = usual else {
+        return Ok(None);
+    };
+    if !ask.interactive {
+        return Err(CliError::usage(format!(
+            "kind `{kind}` needs scopes: pass --scopes (for example \"{usual}\"){}",
+            if kind.is_ims() { " or a --preset" } else { "" }
+        )));
+    }
+    let answer: String = dialoguer::Input::new()
+        .with_prompt("scopes")
+        .default(usual.to_owned())
+        .interact_text()
+        .map_err(|e| CliError::usage(format!("cannot ask for the scopes: {e}")))?;
+    Ok(Some(answer.trim().to_owned()).filter(|a| !a.is_empty()))
 }
 
 /// Where the secret comes from: the flags, else (for kinds that have one) the variable asked
@@ -220,7 +288,11 @@ fn describe(profile: &Profile) -> Value {
         "preset": profile.preset.map(Preset::as_str),
         "kind": profile.kind.or(profile.preset.map(Preset::kind)).map(ProfileKind::as_str),
         "client_id": profile.client_id,
-        "scopes": profile.scopes,
+        "scopes": profile.scopes.as_deref().map(|list| {
+            list.split([',', ' '])
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+        }),
         "ims_env": profile.ims_env,
         "redirect_uri": profile.redirect_uri,
         "v2_oauth_base_url": profile.v2_oauth_base_url,
@@ -247,7 +319,10 @@ fn list(ctx: &Context) -> Result<(), CliError> {
         return Ok(());
     }
     if rows.is_empty() {
-        output::line("no profiles: add one with `frameio-auth profiles add`");
+        output::line(&format!(
+            "no profiles: add one with `{}`",
+            crate::exit::suggest("profiles add")
+        ));
     }
     for row in &rows {
         output::line(&format!(
@@ -266,10 +341,14 @@ fn list(ctx: &Context) -> Result<(), CliError> {
 
 fn show(ctx: &Context, name: Option<String>) -> Result<(), CliError> {
     let profiles = ctx.profiles()?;
-    let Some(name) = name.or_else(|| profiles.default_name().map(str::to_owned)) else {
-        return Err(CliError::usage(
-            "name a profile: `frameio-auth profiles show NAME`",
-        ));
+    let chosen = name
+        .or_else(|| crate::context::env(FRAMEIO_AUTH_PROFILE).filter(|n| !n.trim().is_empty()))
+        .or_else(|| profiles.default_name().map(str::to_owned));
+    let Some(name) = chosen else {
+        return Err(CliError::usage(format!(
+            "name a profile: `{}`",
+            crate::exit::suggest("profiles show NAME")
+        )));
     };
     let Some(profile) = profiles.get(&name) else {
         return Err(unknown(&profiles, &name));
@@ -281,11 +360,17 @@ fn show(ctx: &Context, name: Option<String>) -> Result<(), CliError> {
         return Ok(());
     }
     output::line(&name);
-    if let Value::Object(fields) = &value {
-        for (field, value) in fields {
+    for field in FIELD_ORDER {
+        let value = &value[*field];
+        {
             let text = match value {
                 Value::Null => continue,
                 Value::String(text) => text.clone(),
+                Value::Array(items) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 Value::Object(map) => map
                     .iter()
                     .map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or_default()))
@@ -293,34 +378,76 @@ fn show(ctx: &Context, name: Option<String>) -> Result<(), CliError> {
                     .join(", "),
                 other => other.to_string(),
             };
-            if field != "name" {
-                output::line(&format!("  {field}: {text}"));
-            }
+            output::line(&format!("  {field}: {text}"));
         }
     }
     Ok(())
 }
 
-fn remove(ctx: &Context, name: &str) -> Result<(), CliError> {
+/// The order `profiles show` lists the fields in: as `config.toml` is usually written.
+const FIELD_ORDER: &[&str] = &[
+    "preset",
+    "kind",
+    "client_id",
+    "scopes",
+    "ims_env",
+    "redirect_uri",
+    "v2_oauth_base_url",
+    "api_base_url",
+    "store",
+    "store_dir",
+    "secret",
+];
+
+/// Removes a profile, logging it out first (unless `keep_login`): once the profile is gone,
+/// nothing could name its login to end it.
+async fn remove(ctx: &Context, name: &str, keep_login: bool) -> Result<(), CliError> {
     let mut profiles = ctx.profiles()?;
-    if !profiles.remove(name) {
+    if profiles.get(name).is_none() {
         return Err(unknown(&profiles, name));
     }
+    let logout = if keep_login {
+        None
+    } else {
+        let (row, error) = super::logout::logout_one(&profiles, Some(name)).await;
+        match error {
+            // Nothing was logged out (the profile could not be used): it stays, so that it
+            // can be fixed and logged out, or removed with --keep-login.
+            Some(error) if row.get("error").is_some() => {
+                return Err(CliError {
+                    message: format!("profile `{name}` not removed: {}", error.message),
+                    ..error
+                }
+                .hint(format!(
+                    "fix the profile and run this again, or remove it anyway with `{}`",
+                    crate::exit::suggest(&format!("profiles remove {name} --keep-login"))
+                )));
+            }
+            // Logged out locally, the provider not told: the profile goes; say so.
+            Some(error) => output::error_line(&format!("warning: {}", error.message)),
+            None => {}
+        }
+        Some(row)
+    };
+    profiles.remove(name);
     profiles.save()?;
     if ctx.json {
-        output::json(&json!({ "removed": name }));
-    } else {
+        output::json(&json!({ "removed": name, "logout": logout }));
+    } else if keep_login {
         output::line(&format!(
-            "removed profile `{name}` (a stored login stays until you log out)"
+            "removed profile `{name}`; its stored login, if any, was kept"
         ));
+    } else {
+        output::line(&format!("logged out of and removed profile `{name}`"));
     }
     Ok(())
 }
 
 fn unknown(profiles: &Profiles, name: &str) -> CliError {
-    CliError::config(format!(
-        "no profile `{name}` in {}",
-        profiles.path().display()
-    ))
-    .hint("see the profiles with `frameio-auth profiles list`")
+    ProfileError::UnknownProfile {
+        name: name.to_owned(),
+        path: profiles.path().to_owned(),
+        known: profiles.names().map(str::to_owned).collect(),
+    }
+    .into()
 }

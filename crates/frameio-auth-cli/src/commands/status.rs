@@ -2,7 +2,7 @@
 //! request and without a secret.
 
 use frameio_auth::model::{Timestamp, TokenSet};
-use frameio_auth::profiles::{Preset, ProfileError, Profiles, ResolvedProfile};
+use frameio_auth::profiles::{Preset, ProfileError, Profiles};
 use serde_json::{Value, json};
 
 use crate::context::{self, Context};
@@ -12,6 +12,14 @@ use crate::{human, output};
 pub(crate) async fn run(ctx: &Context) -> Result<(), CliError> {
     let profiles = ctx.profiles()?;
     let names: Vec<String> = match &ctx.profile {
+        Some(name) if profiles.get(name).is_none() => {
+            return Err(ProfileError::UnknownProfile {
+                name: name.clone(),
+                path: profiles.path().to_owned(),
+                known: profiles.names().map(str::to_owned).collect(),
+            }
+            .into());
+        }
         Some(name) => vec![name.clone()],
         None => profiles.names().map(str::to_owned).collect(),
     };
@@ -30,7 +38,10 @@ pub(crate) async fn run(ctx: &Context) -> Result<(), CliError> {
     }
     output::line(&format!("config: {}", profiles.path().display()));
     if rows.is_empty() {
-        output::line("no profiles: add one with `frameio-auth profiles add`");
+        output::line(&format!(
+            "no profiles: add one with `{}`",
+            crate::exit::suggest("profiles add")
+        ));
     }
     for (name, row) in names.iter().zip(&rows) {
         print_row(
@@ -43,51 +54,41 @@ pub(crate) async fn run(ctx: &Context) -> Result<(), CliError> {
     Ok(())
 }
 
-/// One profile's state as the stable JSON of `status --json`.
+/// One profile's state as the stable JSON of `status --json`. Read from the store alone: no
+/// request, and no secret needed.
 async fn row(profiles: &Profiles, name: &str, now: Timestamp) -> Value {
     let mut row = json!({
         "name": name,
         "default": profiles.default_name() == Some(name),
     });
-    let session =
-        match resolve_without_secret(profiles, name).and_then(|profile| Ok(profile.session()?)) {
-            Ok(session) => session,
-            Err(error) => {
-                if let Some(kind) = profiles
-                    .get(name)
-                    .and_then(|p| p.kind.or(p.preset.map(Preset::kind)))
-                {
-                    row["kind"] = kind.as_str().into();
-                }
-                row["error"] = error.message.into();
-                return row;
+    let profile = match profiles.resolve_without_secret(Some(name), &context::env) {
+        Ok(profile) => profile,
+        Err(error) => {
+            if let Some(kind) = profiles
+                .get(name)
+                .and_then(|p| p.kind.or(p.preset.map(Preset::kind)))
+            {
+                row["kind"] = kind.as_str().into();
             }
-        };
-    let profile = session.profile();
+            row["error"] = error.to_string().into();
+            return row;
+        }
+    };
     row["kind"] = profile.kind.as_str().into();
     row["store"] = profile.store.as_str().into();
-    match session.manager().export().await {
-        Ok(Some(tokens)) => fill_login(&mut row, &tokens, now),
-        Ok(None) => row["logged_in"] = false.into(),
+    if let Err(ProfileError::MissingSecretVariable { variable, .. }) =
+        profiles.resolve(Some(name), &context::env)
+    {
+        row["secret_missing"] = variable.into();
+    }
+    match profile.stored_logins().await {
+        Ok(logins) => match logins.first() {
+            Some((_, tokens)) => fill_login(&mut row, tokens, now),
+            None => row["logged_in"] = false.into(),
+        },
         Err(error) => row["error"] = format!("cannot read the store: {error}").into(),
     }
     row
-}
-
-/// The profile, resolved even when its secret's variable is not set in this shell: `status`
-/// sends no request, so it needs the secret only to name the credential whose login it
-/// reads. A stand-in value takes the variable's place and is never sent anywhere.
-fn resolve_without_secret(profiles: &Profiles, name: &str) -> Result<ResolvedProfile, CliError> {
-    match profiles.resolve(Some(name), &context::env) {
-        Err(ProfileError::MissingSecretVariable { variable, .. }) => {
-            let stand_in = |var: &str| {
-                context::env(var)
-                    .or_else(|| (var == variable).then(|| "unused-by-status".to_owned()))
-            };
-            Ok(profiles.resolve(Some(name), &stand_in)?)
-        }
-        resolved => Ok(resolved?),
-    }
 }
 
 fn fill_login(row: &mut Value, tokens: &TokenSet, now: Timestamp) {
@@ -123,6 +124,11 @@ fn print_row(name: &str, row: &Value, is_default: bool, now: Timestamp) {
         "  store:         {}",
         text("store").unwrap_or_default()
     ));
+    if let Some(variable) = text("secret_missing") {
+        output::line(&format!(
+            "  secret:        {variable} is not set here: every command that gets a token needs it"
+        ));
+    }
     if row["logged_in"] != true {
         output::line(&format!(
             "  login:         none; run `{}`",

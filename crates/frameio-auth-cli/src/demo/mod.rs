@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
+use frameio_auth::model::Revocation;
 use frameio_auth::oauth::LoopbackReceiver;
 use frameio_auth::profiles::{ProfileSession, ResolvedProfile};
 use frameio_auth::{CachedToken, ProviderLogout};
@@ -52,6 +53,15 @@ pub struct Summary {
 /// Why the demo could not run at all (a failed step is in the [`Summary`] instead).
 #[derive(Debug)]
 pub struct DemoError(String);
+
+impl DemoError {
+    /// Whether the reader of the output went away (`demo | head`): not worth an error.
+    fn is_closed_output(&self) -> bool {
+        self.0 == CLOSED_OUTPUT
+    }
+}
+
+const CLOSED_OUTPUT: &str = "the output was closed";
 
 impl std::fmt::Display for DemoError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -102,9 +112,11 @@ pub async fn run(out: &mut dyn Write) -> Result<Summary, DemoError> {
 /// `frameio-auth demo`: the demo on stdout; exit 1 when a step failed.
 pub(crate) async fn run_stdout() -> Result<(), CliError> {
     let mut stdout = io::stdout();
-    let summary = run(&mut stdout)
-        .await
-        .map_err(|error| CliError::new(Exit::Other, error.to_string()))?;
+    let summary = match run(&mut stdout).await {
+        Ok(summary) => summary,
+        Err(error) if error.is_closed_output() => return Ok(()),
+        Err(error) => return Err(CliError::new(Exit::Other, error.to_string())),
+    };
     let failed = summary.steps.iter().filter(|s| !s.ok).count();
     if failed > 0 {
         return Err(
@@ -126,7 +138,13 @@ type Outcome = Result<String, String>;
 
 impl Demo<'_> {
     fn say(&mut self, text: &str) -> Result<(), DemoError> {
-        writeln!(self.out, "{text}").map_err(|e| DemoError(format!("cannot write: {e}")))
+        writeln!(self.out, "{text}").map_err(|e| {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                DemoError(CLOSED_OUTPUT.to_owned())
+            } else {
+                DemoError(format!("cannot write: {e}"))
+            }
+        })
     }
 
     async fn step(
@@ -206,10 +224,34 @@ impl Demo<'_> {
         })
         .await?;
 
-        let Some(native) = self.native_login().await? else {
-            return self.skip_after_login_failure().await;
-        };
-        self.rotation_and_two_managers(&native).await?;
+        // A failed login skips only the steps that need it.
+        let native = self.native_login().await?;
+        match &native {
+            Some(native) => {
+                self.rotation_and_two_managers(native).await?;
+                self.whoami_step(native, &s2s).await?;
+            }
+            None => {
+                self.skip(&[
+                    "Refresh with rotation",
+                    "Two managers over one store refresh one login",
+                    "whoami (IMS user info and Frame.io /v4/me)",
+                ])
+                .await?;
+            }
+        }
+        self.v2_steps().await?;
+        match &native {
+            Some(native) => self.logout_step(native).await,
+            None => self.skip(&["Logout: revoke at IMS, delete locally"]).await,
+        }
+    }
+
+    async fn whoami_step(
+        &mut self,
+        native: &ProfileSession,
+        s2s: &ProfileSession,
+    ) -> Result<(), DemoError> {
         self.step("whoami (IMS user info and Frame.io /v4/me)", async {
             let user = native.whoami().await.map_err(|e| e.to_string())?;
             let account = s2s.whoami().await.map_err(|e| e.to_string())?;
@@ -223,13 +265,17 @@ impl Demo<'_> {
             ))
         })
         .await?;
+        Ok(())
+    }
 
-        self.v2_steps().await?;
+    async fn logout_step(&mut self, native: &ProfileSession) -> Result<(), DemoError> {
+        let world = self.world;
         self.step("Logout: revoke at IMS, delete locally", async {
             let before = native.manager().export().await.map_err(|e| e.to_string())?;
             let report = native.manager().logout().await;
             let provider = match &report.provider {
-                ProviderLogout::Done(revocation) => format!("{revocation:?}"),
+                ProviderLogout::Done(Revocation::Revoked) => "revoked".to_owned(),
+                ProviderLogout::Done(_) => "cannot revoke".to_owned(),
                 ProviderLogout::Failed(error) => return Err(error.to_string()),
                 ProviderLogout::NothingStored => return Err("nothing was stored".to_owned()),
                 _ => "unknown".to_owned(),
@@ -331,14 +377,9 @@ impl Demo<'_> {
         Ok(())
     }
 
-    /// Steps that need the Native App login are reported as not run.
-    async fn skip_after_login_failure(&mut self) -> Result<(), DemoError> {
-        for name in [
-            "Refresh with rotation",
-            "Two managers over one store refresh one login",
-            "whoami (IMS user info and Frame.io /v4/me)",
-            "Logout: revoke at IMS, delete locally",
-        ] {
+    /// Steps that need the Native App login, reported as not run when it failed.
+    async fn skip(&mut self, names: &[&'static str]) -> Result<(), DemoError> {
+        for name in names {
             self.step(name, async { Err("not run: the login failed".to_owned()) })
                 .await?;
         }
@@ -469,11 +510,12 @@ fn table(summary: &Summary) -> String {
         );
     }
     let passed = summary.steps.iter().filter(|s| s.ok).count();
-    let _ = writeln!(
-        text,
-        "\n{passed} of {} steps passed. Nothing left this machine, and the token directory is gone.",
-        summary.steps.len()
-    );
+    let _ = writeln!(text, "\n{passed} of {} steps passed.", summary.steps.len());
+    if passed == summary.steps.len() {
+        text.push_str("Nothing left this machine, and the token directory is gone.\n");
+    } else {
+        text.push_str("The token directory is gone. Run with --verbose to see what failed.\n");
+    }
     text.push_str(
         "Next: the quickstart in README.md (library and CLI), the guides in docs/guides/, and \
          `frameio-auth profiles add` to set up a real credential.",

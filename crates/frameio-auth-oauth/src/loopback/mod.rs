@@ -1,8 +1,11 @@
 //! The RFC 8252 loopback redirect receiver for native and command-line apps.
 
 mod pages;
+mod redirect;
 mod server;
 mod tls;
+
+pub use redirect::{LoopbackRedirect, NotLoopback};
 
 use std::fmt;
 use std::marker::PhantomData;

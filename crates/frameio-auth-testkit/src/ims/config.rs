@@ -275,7 +275,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The one user the fake signs in: every authorization request is for this user.
+/// A user of the fake. One user signs in by default ([`FakeImsConfig::user`]); more can be
+/// registered with [`FakeImsConfig::add_user`] and picked per authorization request with
+/// `login_hint` (see there).
 ///
 /// The default is a plausible Adobe ID user; change fields to test what a client shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,6 +308,22 @@ impl Default for FakeUser {
             email: "ada@example.com".to_owned(),
             email_verified: true,
             account_type: "type1".to_owned(),
+        }
+    }
+}
+
+impl FakeUser {
+    /// A second user, unlike the default one in every field (Grace Hopper, a `type3`
+    /// account), for tests where two people sign in (see [`FakeImsConfig::add_user`]).
+    pub fn second() -> Self {
+        Self {
+            user_id: "0C0B0A090807060504030201@AdobeID".to_owned(),
+            name: "Grace Hopper".to_owned(),
+            given_name: "Grace".to_owned(),
+            family_name: "Hopper".to_owned(),
+            email: "grace@example.com".to_owned(),
+            email_verified: false,
+            account_type: "type3".to_owned(),
         }
     }
 }
@@ -397,6 +415,8 @@ pub struct FakeImsConfig {
     pub(crate) code_lifetime: Duration,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) user: FakeUser,
+    /// Users besides [`user`](Self::user), signed in by `login_hint`.
+    pub(crate) other_users: Vec<FakeUser>,
     pub(crate) authorize_decision: AuthorizeDecision,
     pub(crate) refresh_token_reuse_detection: bool,
 }
@@ -418,6 +438,7 @@ impl FakeImsConfig {
             code_lifetime: DEFAULT_CODE_LIFETIME,
             clock: Arc::new(SystemClock),
             user: FakeUser::default(),
+            other_users: Vec::new(),
             authorize_decision: AuthorizeDecision::Approve,
             refresh_token_reuse_detection: true,
         }
@@ -486,11 +507,59 @@ impl FakeImsConfig {
         self
     }
 
-    /// The signed-in user.
+    /// The user who signs in when an authorization request names no other one (the default
+    /// user; every service token's profile answers are this user's too).
     #[must_use]
     pub fn user(mut self, user: FakeUser) -> Self {
         self.user = user;
         self
+    }
+
+    /// Registers another user, for tests with several people signing in (a web server's
+    /// users). An authorization request signs in the user whose e-mail address (ignoring
+    /// case) or user id equals its `login_hint`, as if that person typed their address on the
+    /// login page; without a `login_hint`, or with one that names nobody, the default
+    /// [`user`](Self::user) signs in. Tokens, user info, profile and ID tokens then carry
+    /// that user's id, name and address. A later user with the same id replaces the earlier
+    /// one.
+    ///
+    /// ```
+    /// use frameio_auth_testkit::ims::{FakeImsConfig, FakeUser};
+    ///
+    /// let config = FakeImsConfig::with_demo_clients().add_user(FakeUser::second());
+    /// assert_eq!(config.user_for_hint(Some("Grace@Example.com")).name, "Grace Hopper");
+    /// assert_eq!(config.user_for_hint(None).name, "Ada Lovelace");
+    /// assert_eq!(config.user_for_hint(Some("nobody@example.com")).name, "Ada Lovelace");
+    /// ```
+    #[must_use]
+    pub fn add_user(mut self, user: FakeUser) -> Self {
+        self.other_users.retain(|u| u.user_id != user.user_id);
+        self.other_users.push(user);
+        self
+    }
+
+    /// The user an authorization request with `login_hint` signs in (see
+    /// [`add_user`](Self::add_user)).
+    pub fn user_for_hint(&self, login_hint: Option<&str>) -> &FakeUser {
+        login_hint
+            .and_then(|hint| {
+                self.users()
+                    .find(|u| u.user_id == hint || u.email.eq_ignore_ascii_case(hint))
+            })
+            .unwrap_or(&self.user)
+    }
+
+    /// The user with `user_id`, else the default user (a service token's technical account
+    /// has no user of its own).
+    pub(crate) fn user_by_id(&self, user_id: &str) -> &FakeUser {
+        self.users()
+            .find(|u| u.user_id == user_id)
+            .unwrap_or(&self.user)
+    }
+
+    /// Every user: the default one first.
+    fn users(&self) -> impl Iterator<Item = &FakeUser> {
+        std::iter::once(&self.user).chain(&self.other_users)
     }
 
     /// The initial authorize decision (can be changed later with

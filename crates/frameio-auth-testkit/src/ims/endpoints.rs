@@ -171,10 +171,12 @@ fn authorize(shared: &Shared, req: &Req) -> FakeResponse {
         return redirect_error(&redirect_uri, state, error, description.as_deref());
     }
     let code = shared.fresh_id();
+    let user = shared.config.user_for_hint(req.query_value("login_hint"));
     st.codes.insert(
         code.clone(),
         CodeRecord {
             client_id: client.id.clone(),
+            user_id: user.user_id.clone(),
             redirect_uri: req.query_value("redirect_uri").map(str::to_owned),
             challenge: challenge.map(str::to_owned),
             scopes: requested,
@@ -358,12 +360,13 @@ fn authorization_code(
     }
     let scopes = record.scopes.clone();
     let nonce = record.nonce.clone();
+    let user_id = record.user_id.clone();
     let family = st.new_family();
     Ok(shared.issue(
         &mut st,
         &Issue {
             client,
-            user_id: shared.config.user.user_id.clone(),
+            user_id,
             scopes,
             origin: Origin::User,
             family: Some(family),
@@ -661,7 +664,7 @@ fn userinfo(shared: &Shared, req: &Req) -> FakeResponse {
             "the token was issued to another client",
         );
     }
-    let user = &shared.config.user;
+    let user = shared.config.user_by_id(&user_id);
     let mut body = json!({"sub": user_id});
     if let Some(map) = body.as_object_mut() {
         if scopes.contains("profile") {
@@ -683,7 +686,7 @@ fn profile(shared: &Shared, req: &Req) -> FakeResponse {
         Ok(found) => found,
         Err(response) => return response,
     };
-    let user = &shared.config.user;
+    let user = shared.config.user_by_id(&user_id);
     json_response(
         StatusCode::OK,
         &json!({

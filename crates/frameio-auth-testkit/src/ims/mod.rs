@@ -5,13 +5,13 @@
 //!
 //! | endpoint | what the fake does |
 //! |---|---|
-//! | `GET /ims/authorize/v2` | validates `client_id`, `redirect_uri` (against the client's [`RedirectPattern`]), `response_type=code`, every scope (space or comma separated) and PKCE (required for public clients; `S256` only), then answers `302` with `code` and `state`, or with `error` per the [`AuthorizeDecision`]. An unknown client or a bad redirect URI gives a `400` HTML page (never a redirect). |
+//! | `GET /ims/authorize/v2` | validates `client_id`, `redirect_uri` (against the client's [`RedirectPattern`]), `response_type=code`, every scope (space or comma separated) and PKCE (required for public clients; `S256` only), then answers `302` with `code` and `state`, or with `error` per the [`AuthorizeDecision`]. The user who signs in is the one `login_hint` names, else the default one ([`FakeImsConfig::add_user`]). An unknown client or a bad redirect URI gives a `400` HTML page (never a redirect). |
 //! | `POST /ims/token/v3` | `authorization_code` (single-use code bound to client, `redirect_uri` and PKCE challenge), `refresh_token` (rotating: the old one is spent; presenting a spent one is `invalid_grant` and revokes the whole grant, see [`FakeImsConfig::refresh_token_reuse_detection`]), `client_credentials` (S2S only, comma-separated `scope`). Client authentication by HTTP Basic (id and secret form-urlencoded, RFC 6749 §2.3.1) or `client_id` + `client_secret` in the body; public clients send `client_id` only (body or query). Wrong secret: `401 invalid_client`. |
 //! | `POST /ims/revoke` | `token` in the body; the client authenticates as above; revoking a refresh token also revokes the access tokens of its grant; `200` with an empty body. |
 //! | `POST /ims/invalidate_token/v2` | `token_type`, `token`, `client_id` (or `X-IMS-ClientId`), `client_secret` for `service_token`, `cascading=all` to also kill the access tokens of a refresh token's grant. |
 //! | `POST /ims/validate_token/v1` | `type`, `client_id`, `token` → `{"valid":true,"expires_at":ms}` or `{"valid":false,"reason":"bad_token"/"expired"/"revoked"/"used"/"client_id_mismatch"}`. |
 //! | `GET /ims/userinfo/v2?client_id=` | Bearer; `sub`, plus `name`, `given_name`, `family_name`, `account_type` with `profile`, `email`, `email_verified` with `email`. |
-//! | `GET /ims/profile/v1`, `GET /ims/organizations/v5` | Bearer; the [`FakeUser`]'s profile, two organizations. |
+//! | `GET /ims/profile/v1`, `GET /ims/organizations/v5` | Bearer; the token's [`FakeUser`]'s profile, two organizations. |
 //! | `GET /ims/.well-known/openid-configuration`, `GET /ims/keys` | discovery with this server's URLs; an empty key set. |
 //!
 //! Token responses carry `access_token`, `token_type: "bearer"`, `expires_in` (seconds),

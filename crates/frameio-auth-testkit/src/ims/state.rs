@@ -31,6 +31,8 @@ pub(crate) enum Origin {
 #[derive(Debug)]
 pub(crate) struct CodeRecord {
     pub(crate) client_id: String,
+    /// The user who signed in (by `login_hint`, else the default user).
+    pub(crate) user_id: String,
     /// The `redirect_uri` of the authorization request, if it carried one.
     pub(crate) redirect_uri: Option<String>,
     pub(crate) challenge: Option<String>,
@@ -343,7 +345,7 @@ impl Shared {
     }
 
     fn id_token(&self, issue: &Issue<'_>, now: Timestamp) -> String {
-        let user = &self.config.user;
+        let user = self.config.user_by_id(&issue.user_id);
         let mut payload = json!({
             "iss": self.base_url,
             "sub": issue.user_id,

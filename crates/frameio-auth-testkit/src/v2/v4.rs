@@ -19,7 +19,8 @@ use crate::ims::{FakeIms, Shared as ImsShared};
 ///
 /// It trusts a [`FakeIms`]: a Bearer token is valid when that fake issued it and it is neither
 /// expired nor revoked there (user and Server-to-Server tokens alike). The answer is
-/// `{"data": {"id", "name", "email", ...}}` for the IMS fake's user; errors use V4's body
+/// `{"data": {"id", "name", "email", ...}}` for the token's user (the IMS fake's user who
+/// signed in; see [`FakeImsConfig::add_user`](crate::ims::FakeImsConfig::add_user)); errors use V4's body
 /// `{"errors": [{"detail", "source", "title"}]}` (401 for a missing, unknown, expired or
 /// revoked token, V2 tokens included). Every response carries the rate-limit headers, and
 /// [`inject_rate_limit`](Self::inject_rate_limit) gives 429s.
@@ -77,7 +78,7 @@ impl V4App {
                 );
             }
         };
-        let user = &self.ims.config.user;
+        let user = self.ims.config.user_by_id(&user_id);
         http::json_response(
             StatusCode::OK,
             &json!({

@@ -108,6 +108,15 @@ fn problem_of(name: &str) -> impl Fn(String) -> ProfileError + Copy + '_ {
     }
 }
 
+/// Whether resolving fails when the secret is not available.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SecretNeed {
+    /// The profile is used to get tokens: a missing secret is an error.
+    Required,
+    /// Only the stored login is wanted: a missing secret's variable leaves `secret` empty.
+    NotNeeded,
+}
+
 /// Applies the precedence to `profile` (named `name`, from `path`).
 pub(super) fn resolve(
     path: &Path,
@@ -115,6 +124,7 @@ pub(super) fn resolve(
     profile: &Profile,
     lookup: &dyn Fn(&str) -> Option<String>,
     keyring: &KeyringSecrets<'_>,
+    need: SecretNeed,
 ) -> Result<ResolvedProfile, ProfileError> {
     let problem = problem_of(name);
     let preset = profile.preset;
@@ -149,26 +159,16 @@ pub(super) fn resolve(
         )));
     }
 
-    let needs_secret = matches!(
+    let secret = resolve_kind_secret(
+        path,
+        name,
         kind,
-        ProfileKind::ImsS2s | ProfileKind::ImsWeb | ProfileKind::V2DeveloperToken
-    );
-    // Public clients (ims-spa, ims-native) have no secret: none is looked up.
-    let secret = if needs_secret || kind == ProfileKind::V2OAuth {
-        resolve_secret(path, name, profile, provider_secret, lookup, keyring)?
-    } else {
-        None
-    };
-    if secret.is_none() && needs_secret {
-        let mut names = vec![FRAMEIO_AUTH_CLIENT_SECRET];
-        names.extend(provider_secret);
-        return Err(problem(format!(
-            "no secret: set `secret_env` to the name of the variable that holds it in {}, or \
-             export {}",
-            path.display(),
-            names.join(" or ")
-        )));
-    }
+        profile,
+        provider_secret,
+        lookup,
+        keyring,
+        need,
+    )?;
 
     let scopes = var(lookup, FRAMEIO_AUTH_SCOPES)
         .or_else(|| {
@@ -288,6 +288,51 @@ fn resolve_redis(
             .or_else(|| profile.redis_namespace.clone()),
         key,
     })
+}
+
+/// The secret of a profile of `kind`, when that kind has one; a kind that needs one gets an
+/// error without it, unless only the stored login is wanted.
+#[allow(clippy::too_many_arguments)]
+fn resolve_kind_secret(
+    path: &Path,
+    name: &str,
+    kind: ProfileKind,
+    profile: &Profile,
+    provider_secret: Option<&str>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    keyring: &KeyringSecrets<'_>,
+    need: SecretNeed,
+) -> Result<Option<ClientSecret>, ProfileError> {
+    let needs_secret = matches!(
+        kind,
+        ProfileKind::ImsS2s | ProfileKind::ImsWeb | ProfileKind::V2DeveloperToken
+    );
+    // Public clients (ims-spa, ims-native) have no secret: none is looked up.
+    let secret = if needs_secret || kind == ProfileKind::V2OAuth {
+        match resolve_secret(path, name, profile, provider_secret, lookup, keyring) {
+            Err(ProfileError::MissingSecretVariable { .. }) if need == SecretNeed::NotNeeded => {
+                None
+            }
+            found => found?,
+        }
+    } else {
+        None
+    };
+    if secret.is_none() && needs_secret && need == SecretNeed::Required {
+        let mut names = vec![FRAMEIO_AUTH_CLIENT_SECRET];
+        names.extend(provider_secret);
+        return Err(ProfileError::Profile {
+            profile: name.to_owned(),
+            message: format!(
+                "no secret: set `secret_env` to the name of the variable that holds it in {}, or \
+                 export {}",
+                path.display(),
+                names.join(" or ")
+            ),
+        });
+    }
+
+    Ok(secret)
 }
 
 /// The secret: `FRAMEIO_AUTH_CLIENT_SECRET`, the provider variable, then the file.

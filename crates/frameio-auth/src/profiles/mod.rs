@@ -49,6 +49,7 @@ mod error;
 mod model;
 mod parse;
 mod session;
+mod stored;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -67,6 +68,7 @@ pub use model::{Preset, Profile, ProfileKind, RedisKeyRef, RedisUrlRef, SecretRe
 pub use session::{Identity, IdentitySource, ProfileSession, WhoamiError};
 
 use crate::TokenManager;
+use env::SecretNeed;
 
 /// The profiles of one `config.toml`: read, resolved against the environment, changed and
 /// written back.
@@ -210,6 +212,27 @@ impl Profiles {
         name: Option<&str>,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<ResolvedProfile, ProfileError> {
+        self.resolve_with(name, lookup, SecretNeed::Required)
+    }
+
+    /// [`resolve`](Self::resolve) for what needs only the profile's stored login (showing
+    /// it, deleting it locally: [`ResolvedProfile::stored_logins`]), so that it works where
+    /// the secret's variable is not set. `secret` is then `None`, and
+    /// [`session`](ResolvedProfile::session) refuses the kinds that need one.
+    pub fn resolve_without_secret(
+        &self,
+        name: Option<&str>,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<ResolvedProfile, ProfileError> {
+        self.resolve_with(name, lookup, SecretNeed::NotNeeded)
+    }
+
+    fn resolve_with(
+        &self,
+        name: Option<&str>,
+        lookup: &dyn Fn(&str) -> Option<String>,
+        need: SecretNeed,
+    ) -> Result<ResolvedProfile, ProfileError> {
         let from_env = lookup(FRAMEIO_AUTH_PROFILE).filter(|n| !n.trim().is_empty());
         let name = name
             .map(str::to_owned)
@@ -225,9 +248,9 @@ impl Profiles {
                 path: self.path.clone(),
                 known: self.names().map(str::to_owned).collect(),
             })?;
-        env::resolve(&self.path, &name, profile, lookup, &|account, profile| {
-            self.keyring_secret(&name, account, profile)
-        })
+        let keyring =
+            |account: &str, profile: &Profile| self.keyring_secret(&name, account, profile);
+        env::resolve(&self.path, &name, profile, lookup, &keyring, need)
     }
 
     /// Reads `secret_keyring` entries from `store` instead of the OS keyring (tests, or a

@@ -10,7 +10,7 @@ use frameio_auth_v2::{ApiError, FrameioApi};
 use super::build::Credential;
 use super::env::ResolvedProfile;
 use super::error::ProfileError;
-use crate::{TokenError, TokenManager, TokenManagerBuilder};
+use crate::{CachedToken, TokenError, TokenManager, TokenManagerBuilder};
 
 /// A profile ready to use: the manager over its credential and store, the credential's login
 /// for the kinds that sign a user in, and [`whoami`](Self::whoami).
@@ -157,6 +157,35 @@ impl ProfileSession {
     /// their login.
     pub fn user_login(&self) -> Option<Arc<dyn UserLogin>> {
         self.credential.user_login()
+    }
+
+    /// The login of the kinds that need no browser, with one request that proves the
+    /// credential works: Server-to-Server asks IMS for a new token; a Developer Token is
+    /// checked with `GET /v2/me`, and forgotten again when Frame.io refuses it. The token is
+    /// stored. The user kinds sign in through [`user_login`](Self::user_login) instead, and get
+    /// a configuration error here.
+    pub async fn verify_credential(&self) -> Result<CachedToken, WhoamiError> {
+        match &self.credential {
+            Credential::S2s(_) => Ok(self.manager.force_refresh().await?),
+            Credential::DeveloperToken(_) => {
+                let token = self.manager.force_refresh().await?;
+                if let Err(error) = self.whoami().await {
+                    // A token Frame.io refuses must not look like a login; one it could not
+                    // check (the network) stays.
+                    if error.kind() == ErrorKind::NeedsLogin {
+                        let _ = self.manager.logout().await;
+                    }
+                    return Err(error);
+                }
+                Ok(token)
+            }
+            _ => Err(WhoamiError::Config(frameio_auth_core::ConfigError::new(
+                format!(
+                    "profile `{}` ({}) signs a user in through the browser: use its user login",
+                    self.profile.name, self.profile.kind
+                ),
+            ))),
+        }
     }
 
     /// Who the tokens belong to: IMS user info for IMS user logins, Frame.io `/v4/me` for
