@@ -698,37 +698,36 @@ async fn the_user_agent_is_ours_unless_set() {
 }
 
 #[tokio::test]
-async fn an_explicit_proxy_carries_the_request_and_no_proxy_turns_it_off() {
-    // The token URL's port is closed: only the proxy can answer.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let token_url = format!("http://{}/token", closed.local_addr().unwrap());
-    drop(closed);
-    let proxy = CannedServer::start(vec![token_ok()]).await;
+async fn an_explicit_proxy_carries_requests_to_real_endpoints_and_never_to_loopback() {
+    let proxy = CannedServer::start(vec![token_ok(), token_ok()]).await;
     let clock = ManualClock::new(START);
     let via_proxy = manual(&clock)
         .retry_policy(RetryPolicy::no_retries())
         .proxy(frameio_auth_oauth::reqwest::Proxy::all(proxy.url("")).unwrap());
-    let client = |settings: TransportSettings| {
-        TokenClient::builder(
-            SecureUrl::parse(&token_url).unwrap(),
-            ClientAuth::public("cid"),
-        )
-        .transport(settings)
-        .build()
-        .unwrap()
+    let client = |url: &str, settings: TransportSettings| {
+        TokenClient::builder(SecureUrl::parse(url).unwrap(), ClientAuth::public("cid"))
+            .transport(settings)
+            .build()
+            .unwrap()
     };
-    client(via_proxy.clone())
-        .request_token(&s2s())
-        .await
-        .unwrap();
+
+    // A real endpoint: the proxy is asked to tunnel to it (and, being canned, fails the TLS
+    // that follows; nothing leaves the machine).
+    let real = "https://ims-na1.adobelogin.example/ims/token/v3";
+    let _ = client(real, via_proxy.clone()).request_token(&s2s()).await;
     let seen = proxy.requests();
     assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0].target, token_url, "a proxy gets the absolute URL");
+    assert_eq!(seen[0].target, "ims-na1.adobelogin.example:443", "a CONNECT tunnel");
 
-    let err = client(via_proxy.no_proxy())
+    // Loopback (plain http, secrets in the clear): never through the proxy. The port is
+    // closed, so only the proxy could have answered.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let loopback = format!("http://{}/token", closed.local_addr().unwrap());
+    drop(closed);
+    let err = client(&loopback, via_proxy.clone())
         .request_token(&s2s())
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transient, "{err}");
-    assert_eq!(proxy.count(), 1, "no_proxy bypassed the proxy");
+    assert_eq!(proxy.count(), 1, "the proxy saw a loopback request");
 }
