@@ -717,7 +717,10 @@ async fn an_explicit_proxy_carries_requests_to_real_endpoints_and_never_to_loopb
     let _ = client(real, via_proxy.clone()).request_token(&s2s()).await;
     let seen = proxy.requests();
     assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0].target, "ims-na1.adobelogin.example:443", "a CONNECT tunnel");
+    assert_eq!(
+        seen[0].target, "ims-na1.adobelogin.example:443",
+        "a CONNECT tunnel"
+    );
 
     // Loopback (plain http, secrets in the clear): never through the proxy. The port is
     // closed, so only the proxy could have answered.
