@@ -1,5 +1,6 @@
-//! One login, four OS processes, one file store, one rotating IMS: `TokenManager` across
-//! processes, end to end.
+//! One login, several OS processes, one shared store, one rotating IMS: `TokenManager`
+//! across processes, end to end, over the file store (4 processes x 50 forced refreshes) and
+//! over the Redis store (8 processes x 25, then 2 namespaces side by side with 8 each).
 //!
 //! The parent test starts a `FakeIms` on 127.0.0.1 port 0 (refresh tokens rotate, a spent one
 //! presented again revokes the whole grant, tokens live minutes instead of a day), logs in
@@ -15,6 +16,9 @@
 //! The children are this test binary itself, re-executed with `CHILD_STORE_ENV` set: the
 //! `child_entry` test then does the child's work instead of nothing (the technique of
 //! `frameio-auth-store-file`'s `tests/processes.rs`).
+//!
+//! The Redis tests start their own redis-server on a free loopback port (no persistence);
+//! without one installed they print a note and pass, unless `FRAMEIO_AUTH_REQUIRE_REDIS=1`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -23,26 +27,34 @@
     clippy::print_stderr
 )]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use frameio_auth::{TokenError, TokenManager};
-use frameio_auth_core::{ClientSecret, ErrorKind, Scopes, TokenSource, TokenStore};
+use frameio_auth_core::{ClientSecret, ErrorKind, Scopes, TokenSet, TokenSource, TokenStore};
 use frameio_auth_ims::{ImsEnvironment, WebApp};
 use frameio_auth_oauth::{RetryPolicy, TransportSettings};
 use frameio_auth_store_file::FileStore;
+use frameio_auth_store_redis::{EncryptionKey, RedisStore};
 use frameio_auth_testkit::FakeIms;
 use frameio_auth_testkit::ims::{FakeImsConfig, FakeUser, Fault, Schedule, demo, paths};
+use frameio_auth_testkit::redis_server::{RedisServer, RedisServerConfig};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdout, Command};
 
 const PROCESSES: usize = 4;
 /// `force_refresh()` calls per process.
 const CALLS: u32 = 50;
+/// Over Redis: more processes, fewer calls each, the same 200 refreshes.
+const REDIS_PROCESSES: usize = 8;
+const REDIS_CALLS: u32 = 25;
 
-/// Set in a child: the directory of the shared file store.
+/// Set in a child: the shared store (`file:<dir>` or `redis:<namespace>@<url>`).
 const CHILD_STORE_ENV: &str = "FRAMEIO_AUTH_TESTS_XPROC_STORE";
+/// Set in a child: its number of `force_refresh()` calls.
+const CHILD_CALLS_ENV: &str = "FRAMEIO_AUTH_TESTS_XPROC_CALLS";
 /// Set in a child: the fake IMS's base URL.
 const CHILD_IMS_ENV: &str = "FRAMEIO_AUTH_TESTS_XPROC_IMS";
 /// Replays a run of the faulty test: its fault seed (printed by every run).
@@ -96,18 +108,61 @@ fn web_app(base_url: &str) -> WebApp {
     .unwrap()
 }
 
-fn file_store(dir: &Path) -> FileStore {
-    FileStore::builder()
-        .dir(dir)
-        .lock_timeout(CHILD_DEADLINE)
-        .build()
-        .unwrap()
+/// The store every process shares.
+#[derive(Clone, Debug)]
+enum Shared {
+    File(PathBuf),
+    Redis { url: String, namespace: String },
 }
 
-/// A manager of the demo Web App's login in the file store at `dir`, with short backoffs.
-fn manager(base_url: &str, dir: &Path) -> TokenManager {
+impl Shared {
+    fn to_env(&self) -> String {
+        match self {
+            Self::File(dir) => format!("file:{}", dir.display()),
+            Self::Redis { url, namespace } => format!("redis:{namespace}@{url}"),
+        }
+    }
+
+    fn from_env(value: &str) -> Self {
+        if let Some(dir) = value.strip_prefix("file:") {
+            return Self::File(PathBuf::from(dir));
+        }
+        let (namespace, url) = value
+            .strip_prefix("redis:")
+            .and_then(|rest| rest.split_once('@'))
+            .unwrap();
+        Self::Redis {
+            url: url.to_owned(),
+            namespace: namespace.to_owned(),
+        }
+    }
+
+    fn open(&self) -> Arc<dyn TokenStore> {
+        match self {
+            Self::File(dir) => Arc::new(
+                FileStore::builder()
+                    .dir(dir)
+                    .lock_timeout(CHILD_DEADLINE)
+                    .build()
+                    .unwrap(),
+            ),
+            Self::Redis { url, namespace } => Arc::new(
+                RedisStore::builder()
+                    .url(url)
+                    .namespace(namespace)
+                    .key(EncryptionKey::from_bytes("xproc", [0x42; 32]).unwrap())
+                    .lock_timeout(CHILD_DEADLINE)
+                    .build()
+                    .unwrap(),
+            ),
+        }
+    }
+}
+
+/// A manager of the demo Web App's login in the shared store, with short backoffs.
+fn manager(base_url: &str, shared: &Shared) -> TokenManager {
     TokenManager::builder(web_app(base_url))
-        .store(file_store(dir))
+        .shared_store(shared.open())
         .refresh_backoff(Duration::from_millis(1), Duration::from_millis(10))
         .max_retry_after(Duration::from_millis(10))
         .build()
@@ -178,11 +233,12 @@ impl Report {
 /// The child side. A no-op test unless started by `spawn_child`.
 #[test]
 fn child_entry() {
-    let Ok(dir) = std::env::var(CHILD_STORE_ENV) else {
+    let Ok(shared) = std::env::var(CHILD_STORE_ENV) else {
         return;
     };
     let base_url = std::env::var(CHILD_IMS_ENV).unwrap();
-    let dir = PathBuf::from(dir);
+    let shared = Shared::from_env(&shared);
+    let calls: u32 = std::env::var(CHILD_CALLS_ENV).unwrap().parse().unwrap();
 
     // The barrier: say ready, wait for the parent's go (or its end: stdin closes).
     println!("{READY}");
@@ -194,16 +250,18 @@ fn child_entry() {
         .build()
         .unwrap();
     let report = runtime
-        .block_on(async { tokio::time::timeout(CHILD_DEADLINE, child(&base_url, &dir)).await })
+        .block_on(async {
+            tokio::time::timeout(CHILD_DEADLINE, child(&base_url, &shared, calls)).await
+        })
         .expect("hang guard: the child did not finish in time");
     println!("{}", report.line());
     std::process::exit(0);
 }
 
-async fn child(base_url: &str, dir: &Path) -> Report {
-    let manager = manager(base_url, dir);
+async fn child(base_url: &str, shared: &Shared, calls: u32) -> Report {
+    let manager = manager(base_url, shared);
     let mut report = Report::default();
-    for _ in 0..CALLS {
+    for _ in 0..calls {
         match manager.force_refresh().await {
             Ok(_) => report.refreshed += 1,
             Err(error) => report.count(&error),
@@ -237,9 +295,8 @@ async fn browser(url: &reqwest::Url) -> reqwest::Url {
     reqwest::Url::parse(location).unwrap()
 }
 
-/// The fake IMS, and one login saved in a new file store: (fake, temporary directory, store
-/// directory).
-async fn fake_ims_with_one_login() -> (FakeIms, tempfile::TempDir, PathBuf) {
+/// The fake IMS: refresh tokens rotate, and a spent one presented again revokes the grant.
+async fn fake_ims() -> FakeIms {
     let ims = FakeIms::start(
         FakeImsConfig::with_demo_clients()
             .access_token_lifetime(ACCESS_TOKEN_LIFETIME)
@@ -248,9 +305,11 @@ async fn fake_ims_with_one_login() -> (FakeIms, tempfile::TempDir, PathBuf) {
     .await
     .unwrap();
     assert!(ims.config().detects_refresh_token_reuse());
-    let temp = tempfile::tempdir().unwrap();
-    let dir = temp.path().join("tokens");
+    ims
+}
 
+/// A new login (authorization code flow) imported into `shared`.
+async fn log_in(ims: &FakeIms, shared: &Shared) {
     let web = web_app(ims.base_url());
     let (url, pending) = web.begin().unwrap();
     let login = web.complete(&pending, &browser(&url).await).await.unwrap();
@@ -258,10 +317,19 @@ async fn fake_ims_with_one_login() -> (FakeIms, tempfile::TempDir, PathBuf) {
         login.refresh_token().is_some(),
         "offline_access was granted"
     );
-    manager(ims.base_url(), &dir).import(login).await.unwrap();
+    manager(ims.base_url(), shared).import(login).await.unwrap();
+}
+
+/// The fake IMS, and one login saved in a new file store: (fake, temporary directory, the
+/// store).
+async fn fake_ims_with_one_login() -> (FakeIms, tempfile::TempDir, Shared) {
+    let ims = fake_ims().await;
+    let temp = tempfile::tempdir().unwrap();
+    let shared = Shared::File(temp.path().join("tokens"));
+    log_in(&ims, &shared).await;
     assert_eq!(ims.grant_count("authorization_code"), 1);
     assert_eq!(ims.grant_count("refresh_token"), 0);
-    (ims, temp, dir)
+    (ims, temp, shared)
 }
 
 struct Running {
@@ -269,10 +337,11 @@ struct Running {
     stdout: BufReader<ChildStdout>,
 }
 
-fn spawn_child(ims: &FakeIms, dir: &Path) -> Running {
+fn spawn_child(ims: &FakeIms, shared: &Shared, calls: u32) -> Running {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["child_entry", "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_STORE_ENV, dir)
+        .env(CHILD_STORE_ENV, shared.to_env())
+        .env(CHILD_CALLS_ENV, calls.to_string())
         .env(CHILD_IMS_ENV, ims.base_url())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -285,10 +354,19 @@ fn spawn_child(ims: &FakeIms, dir: &Path) -> Running {
     Running { child, stdout }
 }
 
-/// Starts the children, lets them go at once, and returns their reports (in order), after
-/// checking that every one exited with success.
-async fn run_children(ims: &FakeIms, dir: &Path) -> Vec<Report> {
-    let mut children: Vec<Running> = (0..PROCESSES).map(|_| spawn_child(ims, dir)).collect();
+/// Starts `processes` children on each of the `shared` stores, lets them all go at once,
+/// and returns their reports (in order: the first store's children first), after checking
+/// that every one exited with success.
+async fn run_children(
+    ims: &FakeIms,
+    shared: &[&Shared],
+    processes: usize,
+    calls: u32,
+) -> Vec<Report> {
+    let mut children: Vec<Running> = shared
+        .iter()
+        .flat_map(|shared| (0..processes).map(|_| spawn_child(ims, shared, calls)))
+        .collect();
     let all = async {
         for (i, running) in children.iter_mut().enumerate() {
             let mut line = String::new();
@@ -321,20 +399,21 @@ async fn run_children(ims: &FakeIms, dir: &Path) -> Vec<Report> {
 
 /// What is stored at the end is the live login: its refresh token is the one the fake would
 /// accept next, and a new manager adopts it without a token request.
-async fn assert_the_stored_login_is_live(ims: &FakeIms, dir: &Path) {
+async fn assert_the_stored_login_is_live(ims: &FakeIms, shared: &Shared) -> TokenSet {
     let key = web_app(ims.base_url()).key();
-    let stored = file_store(dir).load(&key).await.unwrap().unwrap();
+    let stored = shared.open().load(&key).await.unwrap().unwrap();
     let refresh = stored.refresh_token().unwrap().expose_secret();
     assert!(
         ims.is_refresh_token_active(refresh),
         "the stored refresh token is spent or revoked: a rotation was lost"
     );
     let requests = ims.token_requests();
-    let manager = manager(ims.base_url(), dir);
+    let manager = manager(ims.base_url(), shared);
     let token = manager.access_token().await.unwrap();
     assert_eq!(manager.export().await.unwrap().as_ref(), Some(&stored));
     assert!(ims.is_access_token_active(token.expose_secret()));
     assert_eq!(ims.token_requests(), requests, "adopted, not refreshed");
+    stored
 }
 
 fn total(reports: &[Report], field: impl Fn(&Report) -> u32) -> u64 {
@@ -343,28 +422,16 @@ fn total(reports: &[Report], field: impl Fn(&Report) -> u32) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_processes_force_200_refreshes_of_one_login_and_lose_no_rotation() {
-    let (ims, _temp, dir) = fake_ims_with_one_login().await;
+    let (ims, _temp, shared) = fake_ims_with_one_login().await;
 
     let started = Instant::now();
-    let reports = run_children(&ims, &dir).await;
+    let reports = run_children(&ims, &[&shared], PROCESSES, CALLS).await;
     eprintln!(
         "{PROCESSES} processes x {CALLS} forced refreshes: {:?}",
         started.elapsed()
     );
 
-    for (i, report) in reports.iter().enumerate() {
-        assert_eq!(
-            *report,
-            Report {
-                refreshed: CALLS,
-                transient: 0,
-                needs_login: 0,
-                other: 0,
-                token_works: true,
-            },
-            "child {i}"
-        );
-    }
+    assert_all_refreshed(&reports, CALLS);
     assert_eq!(ims.refresh_grants_served(), 200);
     assert_eq!(
         ims.grant_count("refresh_token"),
@@ -372,12 +439,12 @@ async fn four_processes_force_200_refreshes_of_one_login_and_lose_no_rotation() 
         "no refresh request was refused"
     );
     assert_eq!(ims.refresh_token_reuses_detected(), 0);
-    assert_the_stored_login_is_live(&ims, &dir).await;
+    assert_the_stored_login_is_live(&ims, &shared).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_processes_force_refreshes_while_30_percent_of_token_requests_fail() {
-    let (ims, _temp, dir) = fake_ims_with_one_login().await;
+    let (ims, _temp, shared) = fake_ims_with_one_login().await;
     let seed = std::env::var(SEED_ENV).map_or_else(
         |_| {
             let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
@@ -399,7 +466,7 @@ async fn four_processes_force_refreshes_while_30_percent_of_token_requests_fail(
     );
 
     let started = Instant::now();
-    let reports = run_children(&ims, &dir).await;
+    let reports = run_children(&ims, &[&shared], PROCESSES, CALLS).await;
     eprintln!(
         "{PROCESSES} processes x {CALLS} forced refreshes, 30 % faults: {:?}, {} faults, reports {reports:?}",
         started.elapsed(),
@@ -436,5 +503,88 @@ async fn four_processes_force_refreshes_while_30_percent_of_token_requests_fail(
     );
 
     ims.clear_faults();
-    assert_the_stored_login_is_live(&ims, &dir).await;
+    assert_the_stored_login_is_live(&ims, &shared).await;
+}
+
+/// Every child of a clean run refreshed each time and ends with a working token.
+fn assert_all_refreshed(reports: &[Report], calls: u32) {
+    for (i, report) in reports.iter().enumerate() {
+        assert_eq!(
+            *report,
+            Report {
+                refreshed: calls,
+                transient: 0,
+                needs_login: 0,
+                other: 0,
+                token_works: true,
+            },
+            "child {i}"
+        );
+    }
+}
+
+fn redis_server() -> Option<RedisServer> {
+    RedisServer::start_or_skip(RedisServerConfig::default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_processes_force_200_refreshes_of_one_login_over_redis_and_lose_no_rotation() {
+    let Some(server) = redis_server() else {
+        return;
+    };
+    let ims = fake_ims().await;
+    let shared = Shared::Redis {
+        url: server.url(),
+        namespace: "xproc".to_owned(),
+    };
+    log_in(&ims, &shared).await;
+
+    let started = Instant::now();
+    let reports = run_children(&ims, &[&shared], REDIS_PROCESSES, REDIS_CALLS).await;
+    eprintln!(
+        "{REDIS_PROCESSES} processes x {REDIS_CALLS} forced refreshes over Redis: {:?}",
+        started.elapsed()
+    );
+    assert_all_refreshed(&reports, REDIS_CALLS);
+    // Exactly one refresh grant per call, none refused (no invalid_grant), no reuse.
+    assert_eq!(ims.refresh_grants_served(), 200);
+    assert_eq!(ims.grant_count("refresh_token"), 200);
+    assert_eq!(ims.refresh_token_reuses_detected(), 0);
+    assert_the_stored_login_is_live(&ims, &shared).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_redis_namespaces_side_by_side_do_not_interfere() {
+    let Some(server) = redis_server() else {
+        return;
+    };
+    let ims = fake_ims().await;
+    // Two logins of the same app, under the same key, in two namespaces of one Redis: if
+    // the namespaces shared an entry or a lock, the two logins' rotations would collide.
+    let (blue, green) = (
+        Shared::Redis {
+            url: server.url(),
+            namespace: "blue".to_owned(),
+        },
+        Shared::Redis {
+            url: server.url(),
+            namespace: "green".to_owned(),
+        },
+    );
+    log_in(&ims, &blue).await;
+    log_in(&ims, &green).await;
+    assert_eq!(ims.grant_count("authorization_code"), 2);
+
+    let reports = run_children(&ims, &[&blue, &green], REDIS_PROCESSES, REDIS_CALLS).await;
+    assert_all_refreshed(&reports, REDIS_CALLS);
+    assert_eq!(ims.refresh_grants_served(), 400);
+    assert_eq!(ims.grant_count("refresh_token"), 400);
+    assert_eq!(ims.refresh_token_reuses_detected(), 0);
+    let blue_login = assert_the_stored_login_is_live(&ims, &blue).await;
+    let green_login = assert_the_stored_login_is_live(&ims, &green).await;
+    assert_ne!(
+        blue_login.refresh_token(),
+        green_login.refresh_token(),
+        "each namespace keeps its own login"
+    );
 }

@@ -286,6 +286,25 @@ pub enum StoreError {
         /// How long we waited.
         waited: Duration,
     },
+    /// A save under the lock was refused by fencing: another holder saved after this holder
+    /// re-loaded (its lease on the lock had lapsed and the lock was taken over). Nothing was
+    /// written; the stored set is the newer one.
+    #[error(
+        "the save of {key} under its lock was refused: another holder saved a newer set after this one loaded it (this holder's lease on the lock had lapsed); load the stored set and use it"
+    )]
+    Fenced {
+        /// The key that was saved.
+        key: TokenKey,
+    },
+    /// A stored entry is encrypted and cannot be opened with the configured keys (a wrong or
+    /// missing key, or a value altered or copied from another key). It is left in place.
+    #[error("the stored tokens at {location} cannot be decrypted: {message}")]
+    Decryption {
+        /// Where the entry is.
+        location: String,
+        /// What is wrong and how to fix it (key ids, never key material).
+        message: String,
+    },
     /// Permissions are unsafe or insufficient.
     #[error("unsafe or insufficient permissions on {location}: {message}")]
     Permission {
@@ -310,6 +329,18 @@ pub enum StoreError {
         /// The underlying error, if any.
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+}
+
+impl StoreError {
+    /// A token set that could not be put in its storage form: every store's `save` reports
+    /// [`TokenSet::to_stored_json`](crate::TokenSet::to_stored_json)'s error this way.
+    pub fn cannot_serialize(reason: FormatError) -> Self {
+        Self::Backend {
+            message: format!("cannot serialize the token set: {reason}"),
+            // It names positions and categories, never values.
+            source: Some(Box::new(reason)),
+        }
+    }
 }
 
 /// The configuration is invalid; the message says which setting and why.

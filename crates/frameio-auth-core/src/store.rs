@@ -1,5 +1,7 @@
 //! The storage contract: where token sets are kept between uses and between processes.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use crate::{StoreError, TokenKey, TokenSet};
@@ -8,10 +10,90 @@ use crate::{StoreError, TokenKey, TokenSet};
 ///
 /// Returned by [`TokenStore::lock`]. While it is held, no other task or process that goes
 /// through the same store can take the lock on the same key.
-#[cfg_attr(any(test, feature = "mock"), mockall::automock)]
+///
+/// # Saving under the lock: fencing
+///
+/// A holder re-loads its key with [`reload`](Self::reload) and saves with
+/// [`save_fenced`](Self::save_fenced), both given the store that issued the lock. For a lock
+/// that is held until dropped (files, the OS keyring, memory) they are `load` and `save`:
+/// that is what the default implementations do, so a store written before these methods
+/// existed keeps working unchanged.
+///
+/// A lock that lives on a *lease* (a distributed lock such as the Redis store's) can be lost
+/// by a holder that stalls longer than the lease, and taken by another holder meanwhile. Such
+/// a store fences: `save_fenced` is a compare-and-set against the version the holder
+/// re-loaded, and fails with [`StoreError::Fenced`] when another holder saved since (the
+/// stored set is then the newer one: use it). It still lands when nobody wrote since, even
+/// after the lease lapsed. Plain [`TokenStore::save`] stays last-writer-wins (a login, an
+/// import).
+///
+/// # Leases
+///
+/// [`work_budget`](Self::work_budget) tells the holder how long one piece of work under the
+/// lock (one token request, its retries and `Retry-After` waits included) may take: the
+/// refresher of the facade cuts its request off after it. A leased lock renews its lease
+/// while it is held (the guard owns the renewal); [`is_lost`](Self::is_lost) says when it
+/// learnt that the lease was lost anyway.
+#[async_trait]
 pub trait StoreLock: Send + Sync {
     /// The key this lock covers.
     fn key(&self) -> &TokenKey;
+
+    /// Loads this lock's key as its holder, from `store` (the store that issued the lock). A
+    /// fencing store remembers the version it read, for [`save_fenced`](Self::save_fenced).
+    ///
+    /// Default: `store.load(self.key())`.
+    async fn reload(&self, store: &dyn TokenStore) -> Result<Option<TokenSet>, StoreError> {
+        store.load(self.key()).await
+    }
+
+    /// Saves `tokens` under this lock's key as its holder, into `store` (the store that
+    /// issued the lock). A fencing store saves only if nobody saved since this holder's last
+    /// [`reload`](Self::reload) (or, before any, since the lock was taken), else fails with
+    /// [`StoreError::Fenced`] and changes nothing.
+    ///
+    /// Default: `store.save(self.key(), tokens)`.
+    async fn save_fenced(
+        &self,
+        store: &dyn TokenStore,
+        tokens: &TokenSet,
+    ) -> Result<(), StoreError> {
+        store.save(self.key(), tokens).await
+    }
+
+    /// How long one piece of work under this lock may take before the holder risks losing
+    /// the lock: below the lease of a leased lock. `None` (the default): the lock is held
+    /// until dropped, work may take as long as it takes.
+    fn work_budget(&self) -> Option<Duration> {
+        None
+    }
+
+    /// Whether the holder learnt that it lost the lock (a lease that lapsed and could not be
+    /// renewed). Default: `false`, a lock held until dropped is never lost.
+    fn is_lost(&self) -> bool {
+        false
+    }
+
+    /// Whether the last [`reload`](Self::reload) found no entry where the store cannot tell
+    /// that the entry was deleted on purpose: a Redis restarted without persistence, or a
+    /// key evicted under memory pressure. A holder that still has a live set in memory then
+    /// writes it back instead of treating the login as gone. Default: `false` (an absent
+    /// entry was deleted, as a file or keyring entry always is).
+    fn entry_vanished(&self) -> bool {
+        false
+    }
+}
+
+#[cfg(any(test, feature = "mock"))]
+mockall::mock! {
+    /// A mock of [`StoreLock`]. Only [`key`](StoreLock::key) is mocked: the other methods
+    /// keep their defaults (a lock held until dropped, saving through the store), so a
+    /// mocked store's `load` and `save` see the holder's reloads and fenced saves.
+    pub StoreLock {}
+
+    impl StoreLock for StoreLock {
+        fn key(&self) -> &TokenKey;
+    }
 }
 
 /// Keeps token sets by [`TokenKey`]: in memory, in files, in the OS keyring, or wherever a

@@ -69,3 +69,45 @@ async fn mocked_source_can_demand_a_login() {
     let err = source.fetch(None).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NeedsLogin);
 }
+
+/// A guard that only names its key: what every store had before fenced saves existed.
+struct PlainGuard(TokenKey);
+
+impl StoreLock for PlainGuard {
+    fn key(&self) -> &TokenKey {
+        &self.0
+    }
+}
+
+#[tokio::test]
+async fn a_guard_without_fencing_reloads_and_saves_through_the_store() {
+    let mut store = MockTokenStore::new();
+    store
+        .expect_load()
+        .withf(|k| *k == key())
+        .times(1)
+        .returning(|_| Ok(None));
+    store
+        .expect_save()
+        .withf(|k, t| *k == key() && *t == tokens())
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let guard = PlainGuard(key());
+    assert_eq!(guard.reload(&store).await.unwrap(), None);
+    guard.save_fenced(&store, &tokens()).await.unwrap();
+    // Held until dropped: no budget, never lost, an absent entry was deleted on purpose.
+    assert_eq!(guard.work_budget(), None);
+    assert!(!guard.is_lost());
+    assert!(!guard.entry_vanished());
+}
+
+#[test]
+fn the_fencing_error_says_to_use_the_stored_set() {
+    let error = frameio_auth_core::StoreError::Fenced { key: key() };
+    let message = error.to_string();
+    assert!(
+        message.contains("another holder saved a newer set"),
+        "{message}"
+    );
+    assert!(message.contains("use it"), "{message}");
+}

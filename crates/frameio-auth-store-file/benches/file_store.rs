@@ -3,25 +3,10 @@
 //! `cargo bench -p frameio-auth-store-file`. The goal: save + load at most 2 ms.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
-
 use criterion::{Criterion, criterion_group, criterion_main};
-use frameio_auth_core::{
-    AccessToken, IdToken, Lifetime, RefreshToken, Scopes, Timestamp, TokenKey, TokenSet, TokenStore,
-};
+use frameio_auth_core::{TokenKey, TokenStore};
 use frameio_auth_store_file::FileStore;
-
-/// About the size of an IMS user token set: 1.3 KB access, 1 KB refresh, 1 KB id token.
-fn tokens() -> TokenSet {
-    TokenSet::new(
-        AccessToken::new("a".repeat(1300)),
-        Timestamp::from_unix_secs(1_700_000_000),
-        Lifetime::ExpiresIn(Duration::from_secs(86_399)),
-    )
-    .with_refresh_token(RefreshToken::new("r".repeat(1000)), None)
-    .with_id_token(IdToken::new("i".repeat(1000)))
-    .with_scopes(Scopes::parse("openid,AdobeID,offline_access,additional_info.roles").unwrap())
-}
+use frameio_auth_testkit::store::ims_sized_tokens as tokens;
 
 fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -390,10 +390,7 @@ impl TokenStore for FileStore {
     async fn save(&self, key: &TokenKey, tokens: &TokenSet) -> Result<(), StoreError> {
         let json = tokens
             .to_stored_json()
-            .map_err(|reason: FormatError| StoreError::Backend {
-                message: format!("cannot serialize the token set: {reason}"),
-                source: None,
-            })?;
+            .map_err(StoreError::cannot_serialize)?;
         let bytes = fsio::entry_bytes(&json, key);
         drop(json);
         let dir = self.shared.dir.clone();

@@ -675,10 +675,7 @@ impl KeyringStore {
     async fn save_unsynced(&self, key: &TokenKey, tokens: &TokenSet) -> Result<(), StoreError> {
         let json = tokens
             .to_stored_json()
-            .map_err(|reason| StoreError::Backend {
-                message: format!("cannot serialize the token set: {reason}"),
-                source: None,
-            })?;
+            .map_err(StoreError::cannot_serialize)?;
         {
             let shared = Arc::clone(&self.shared);
             let account = key.as_str().to_owned();

@@ -10,6 +10,8 @@
 //!   (`clock.paused_sleeper()`) makes code under test wait until the test moves the clock.
 //! - Fake servers that speak HTTP on 127.0.0.1 port 0: a fake Adobe IMS in module [`ims`], and
 //!   fake Frame.io V2 (OAuth and `/v2/me`) and V4 (`/v4/me`) APIs in module [`v2`].
+//! - [`redis_server`]: a throw-away `redis-server` on a free loopback port, for the Redis
+//!   store's tests (skipped when it is not installed, unless `FRAMEIO_AUTH_REQUIRE_REDIS=1`).
 //! - `tracing_capture` (feature `tracing-capture`, off by default): `Capture`, a subscriber
 //!   that records every span and event at `TRACE`, and `assert_no_secret`, for the tests that
 //!   prove no secret reaches tracing.
@@ -30,6 +32,7 @@
 
 mod http;
 pub mod ims;
+pub mod redis_server;
 pub mod store;
 #[cfg(feature = "tracing-capture")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing-capture")))]

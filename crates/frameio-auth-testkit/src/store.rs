@@ -98,6 +98,27 @@ mod paused_lock;
 
 pub use paused_lock::assert_lock_times_out;
 
+/// A token set about the size of an Adobe IMS user login: a 1.3 KB access token, a 1 KB
+/// refresh token (expiring in 14 days) and a 1 KB ID token, four scopes. What the store
+/// benchmarks save and load.
+pub fn ims_sized_tokens() -> TokenSet {
+    use frameio_auth_core::{AccessToken, IdToken, Lifetime, RefreshToken, Scopes, Timestamp};
+    let issued = Timestamp::from_unix_secs(1_700_000_000);
+    TokenSet::new(
+        AccessToken::new("a".repeat(1300)),
+        issued,
+        Lifetime::ExpiresIn(Duration::from_secs(86_399)),
+    )
+    .with_refresh_token(
+        RefreshToken::new("r".repeat(1000)),
+        Some(issued.saturating_add(Duration::from_secs(14 * 86_400))),
+    )
+    .with_id_token(IdToken::new("i".repeat(1000)))
+    .with_scopes(
+        Scopes::parse("openid,AdobeID,offline_access,additional_info.roles").unwrap_or_default(),
+    )
+}
+
 /// The provider part of every [`TokenKey`] the suite creates (one check also uses this name
 /// followed by `-other`).
 pub const KEY_PROVIDER: &str = "frameio-auth-conformance";

@@ -3,7 +3,7 @@
 //!
 //! A manager joins a [`TokenSource`](frameio_auth_core::TokenSource) (an IMS credential, a
 //! Frame.io V2 app or Developer Token) and a [`TokenStore`](frameio_auth_core::TokenStore)
-//! (memory, file, OS keyring) with a [`RefreshPolicy`](frameio_auth_core::RefreshPolicy):
+//! (memory, file, OS keyring, Redis) with a [`RefreshPolicy`](frameio_auth_core::RefreshPolicy):
 //!
 //! - a fresh token is answered from memory with no lock, no allocation and no system call;
 //! - inside the refresh-ahead window callers keep the current token while one background
@@ -19,8 +19,8 @@
 //!
 //! With the `profiles` feature (default), a manager can come from a named profile of
 //! `config.toml`: `TokenManager::from_profile("work")?` (see the `profiles` module and
-//! `docs/profiles.md`). Features `ims`, `v2`, `store-file` (default) and `store-keyring`
-//! bring the provider and store crates in.
+//! `docs/profiles.md`). Features `ims`, `v2`, `store-file` (default), `store-keyring` and
+//! `store-redis` bring the provider and store crates in.
 //!
 //! # Features
 //!
@@ -31,6 +31,7 @@
 //! | `store-file` | yes | the file store: [`store_file`] |
 //! | `profiles` | yes | named credentials in `config.toml`: [`profiles`], `TokenManager::from_profile` |
 //! | `store-keyring` | no | the OS keyring store: [`store_keyring`] |
+//! | `store-redis` | no | the Redis store, for a fleet of machines: [`store_redis`] |
 //! | `reqwest` | no | `TokenManager::authorize` and the 401-retrying middleware: [`http`] |
 //! | `metrics` | no | counters and histograms through the `metrics` facade: [`metrics`] |
 //! | `mock` | no | mockall mocks of the core traits: [`mock`] |
@@ -88,6 +89,10 @@ pub use frameio_auth_store_file as store_file;
 #[cfg(feature = "store-keyring")]
 #[cfg_attr(docsrs, doc(cfg(feature = "store-keyring")))]
 pub use frameio_auth_store_keyring as store_keyring;
+/// The Redis store (feature `store-redis`), re-exported.
+#[cfg(feature = "store-redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "store-redis")))]
+pub use frameio_auth_store_redis as store_redis;
 /// Frame.io V2 credentials and API checks (feature `v2`), re-exported.
 #[cfg(feature = "v2")]
 #[cfg_attr(docsrs, doc(cfg(feature = "v2")))]

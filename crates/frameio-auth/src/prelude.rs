@@ -33,5 +33,7 @@ pub use frameio_auth_ims::{
 pub use frameio_auth_store_file::FileStore;
 #[cfg(feature = "store-keyring")]
 pub use frameio_auth_store_keyring::KeyringStore;
+#[cfg(feature = "store-redis")]
+pub use frameio_auth_store_redis::{EncryptionKey, RedisStore};
 #[cfg(feature = "v2")]
 pub use frameio_auth_v2::{DeveloperTokenSource, FrameioApi, V2OAuthApp, V2Scope};

@@ -8,7 +8,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use frameio_auth_core::{AccessToken, AuthError, ErrorKind, RefreshDecision, Timestamp, TokenSet};
+use frameio_auth_core::{
+    AccessToken, AuthError, Deadline, ErrorKind, RefreshDecision, StoreError, StoreLock, Timestamp,
+    TokenSet,
+};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
 use tracing::Instrument as _;
@@ -139,9 +142,9 @@ impl Control {
         };
         runtime.spawn(async move {
             let saved = match store.lock(&key).await {
-                Ok(_lock) => match store.load(&key).await {
+                Ok(lock) => match lock.reload(&*store).await {
                     Ok(stored) if unsaved.over.allows(stored.as_ref()) => {
-                        store.save(&key, &cached.tokens).await
+                        lock.save_fenced(&*store, &cached.tokens).await
                     }
                     Ok(_) => Ok(()),
                     Err(error) => Err(error),
@@ -442,7 +445,7 @@ impl Inner {
         let asked = Instant::now();
         let lock = self.store.lock(&self.key).await.map_err(TokenError::from);
         self.metrics.lock_wait(asked.elapsed());
-        let result = match lock {
+        let result = match &lock {
             Ok(_) if self.control().generation != generation => {
                 // A logout ran while this flight waited for the lock: do not bring the login
                 // back (nor mint a new token) behind its back.
@@ -453,17 +456,17 @@ impl Inner {
                     debug_id: None,
                 }))
             }
-            Ok(_) => self.refresh_locked(kind).await,
-            Err(error) => Err(error),
+            Ok(lock) => self.refresh_locked(kind, lock.as_ref()).await,
+            Err(error) => Err(error.clone()),
         };
         self.settle(kind, &result);
         result
     }
 
-    async fn refresh_locked(self: &Arc<Self>, kind: &FlightKind) -> Outcome {
+    async fn refresh_locked(self: &Arc<Self>, kind: &FlightKind, lock: &dyn StoreLock) -> Outcome {
         let held = self.cache.load_full();
-        let stored = self.store.load(&self.key).await.map_err(TokenError::from)?;
-        let basis = self.choose_basis(held.as_deref(), stored).await;
+        let stored = lock.reload(&*self.store).await.map_err(TokenError::from)?;
+        let basis = self.choose_basis(held.as_deref(), stored, lock).await;
 
         if let Some(usable) = self.usable_without_fetch(kind, basis.as_ref(), held.as_ref()) {
             return Ok(usable);
@@ -475,7 +478,7 @@ impl Inner {
             return Err(dead.error.clone());
         }
 
-        let tokens = match self.source.fetch(basis.as_ref()).await {
+        let tokens = match self.fetch_within(lock, basis.as_ref()).await {
             Ok(tokens) => tokens,
             Err(error) => {
                 let error = TokenError::from(error);
@@ -503,7 +506,9 @@ impl Inner {
             return Ok(cached);
         }
 
-        self.save_new(&tokens, basis).await;
+        if let Some(adopted) = self.save_new(&tokens, basis, lock).await {
+            return Ok(adopted);
+        }
         let cached = Cached::new(tokens, &self.policy, true);
         self.cache.store(Some(Arc::clone(&cached)));
         self.emit(TokenEvent::Refreshed {
@@ -522,25 +527,56 @@ impl Inner {
         });
     }
 
+    /// The one token request of a flight, cut off after the lock's work budget when the lock
+    /// lives on a lease (the request's own retries and `Retry-After` waits included), so that
+    /// only a stall longer than the lease can outlive it. The lock renews its lease meanwhile.
+    async fn fetch_within(
+        &self,
+        lock: &dyn StoreLock,
+        basis: Option<&TokenSet>,
+    ) -> Result<TokenSet, AuthError> {
+        let fetch = self.source.fetch(basis);
+        let Some(budget) = lock.work_budget() else {
+            return fetch.await;
+        };
+        let mut deadline = Deadline::new(&*self.sleeper, Some(budget));
+        deadline.run(fetch).await.unwrap_or_else(|| {
+            Err(AuthError::Transient {
+                message: format!(
+                    "the token request did not finish within {budget:?}, the work budget of the \
+                     store's lock lease; it was abandoned so that no other holder refreshes \
+                     meanwhile"
+                ),
+                retry_after: None,
+                debug_id: None,
+            })
+        })
+    }
+
     /// The set to refresh from: the stored one, except while ours is unsaved and the store
-    /// still holds the spent set ours replaced (rule 7). Then ours is saved first.
+    /// still holds the spent set ours replaced (rule 7), or when the store lost its entry
+    /// while ours is live (a Redis restarted empty). Then ours is saved first.
     async fn choose_basis(
         &self,
         held: Option<&Cached>,
         stored: Option<TokenSet>,
+        lock: &dyn StoreLock,
     ) -> Option<TokenSet> {
+        let now = self.clock.now();
         let over = self.control().unsaved.as_ref().map(|u| u.over.clone());
         let ours_is_live = over
             .as_ref()
             .is_some_and(|over| over.allows(stored.as_ref()));
+        let vanished = stored.is_none()
+            && lock.entry_vanished()
+            && held
+                .is_some_and(|held| held.tokens.can_refresh(now) || !held.tokens.is_expired(now));
         match (held, over) {
-            (Some(held), Some(_)) if ours_is_live => {
-                match self.store.save(&self.key, &held.tokens).await {
-                    Ok(()) => self.control().unsaved = None,
-                    Err(error) => self.save_failed(&error),
-                }
-                Some(held.tokens.clone())
+            (Some(held), _) if vanished => {
+                tracing::warn!(key = %self.key, "the store lost its entry (restarted empty, or evicted); writing the live set in memory back");
+                self.write_back(held, lock).await
             }
+            (Some(held), Some(_)) if ours_is_live => self.write_back(held, lock).await,
             (_, over) => {
                 if over.is_some() {
                     // Another process (a login, an import) wrote since our save failed.
@@ -597,24 +633,73 @@ impl Inner {
         Some(cached)
     }
 
-    /// Saves a freshly fetched set; on failure keeps it marked unsaved over `basis`, the
-    /// stored set it replaced (rule 7).
-    async fn save_new(&self, tokens: &TokenSet, basis: Option<TokenSet>) {
-        match self.store.save(&self.key, tokens).await {
+    /// Saves the set in memory back under the lock, as the basis of this flight. A fenced
+    /// save that loses means another holder saved meanwhile: its set is the basis then.
+    async fn write_back(&self, held: &Cached, lock: &dyn StoreLock) -> Option<TokenSet> {
+        match lock.save_fenced(&*self.store, &held.tokens).await {
             Ok(()) => self.control().unsaved = None,
-            Err(error) => {
-                {
-                    let mut control = self.control();
-                    // Still over the set the store holds: the first failed save's basis.
-                    let over = control
-                        .unsaved
-                        .take()
-                        .map_or(Over::Spent(basis), |u| u.over);
-                    control.unsaved = Some(Unsaved { over, failures: 0 });
+            Err(StoreError::Fenced { .. }) => {
+                if let Ok(stored) = lock.reload(&*self.store).await {
+                    tracing::warn!(key = %self.key, "another holder saved while ours was written back; using the stored set");
+                    self.control().unsaved = None;
+                    return stored;
                 }
+            }
+            Err(error) => self.save_failed(&error),
+        }
+        Some(held.tokens.clone())
+    }
+
+    /// Saves a freshly fetched set through the lock (a fenced save); on failure keeps it
+    /// marked unsaved over `basis`, the stored set it replaced (rule 7).
+    ///
+    /// When fencing refuses the save, another holder took the lock over after ours lapsed
+    /// and saved a newer set: that set is adopted and returned (ours is dropped), unless it
+    /// cannot be read, and then ours stays in use, unsaved over `basis`, so that the next
+    /// flight finds the newer stored set and takes it.
+    async fn save_new(
+        &self,
+        tokens: &TokenSet,
+        basis: Option<TokenSet>,
+        lock: &dyn StoreLock,
+    ) -> Option<Arc<Cached>> {
+        match lock.save_fenced(&*self.store, tokens).await {
+            Ok(()) => {
+                self.control().unsaved = None;
+                None
+            }
+            Err(StoreError::Fenced { .. }) => {
+                tracing::warn!(key = %self.key, "another holder saved a newer set while this refresh ran (our lease on the store's lock lapsed); adopting the stored set");
+                if let Ok(Some(stored)) = lock.reload(&*self.store).await {
+                    self.control().unsaved = None;
+                    let cached = Cached::new(stored, &self.policy, true);
+                    self.cache.store(Some(Arc::clone(&cached)));
+                    self.emit(TokenEvent::Refreshed {
+                        expires_at: cached.tokens.expires_at(),
+                        adopted: true,
+                    });
+                    return Some(cached);
+                }
+                self.mark_unsaved(basis);
+                None
+            }
+            Err(error) => {
+                self.mark_unsaved(basis);
                 self.save_failed(&error);
+                None
             }
         }
+    }
+
+    /// Marks the set in memory unsaved over `basis`, or over the basis of the first failed
+    /// save when one is already pending (the store still holds that one).
+    fn mark_unsaved(&self, basis: Option<TokenSet>) {
+        let mut control = self.control();
+        let over = control
+            .unsaved
+            .take()
+            .map_or(Over::Spent(basis), |u| u.over);
+        control.unsaved = Some(Unsaved { over, failures: 0 });
     }
 
     fn save_failed(&self, error: &frameio_auth_core::StoreError) {

@@ -69,13 +69,15 @@ fn unknown_profile_field_suggests_a_near_miss_or_lists_the_fields() {
         parse_error("[profiles.work]\nkind = \"ims-s2s\"\n  clinet_id = \"x\"\n"),
         "config.toml:3:3: `profiles.work.clinet_id`: unknown field (did you mean `client_id`?); \
          expected one of: preset, kind, client_id, scopes, ims_env, v2_oauth_base_url, \
-         api_base_url, redirect_uri, store, store_dir, keyring_service, secret_env, secret_keyring, secret"
+         api_base_url, redirect_uri, store, store_dir, keyring_service, redis_url, redis_url_env, redis_namespace, redis_key_id, redis_key_env, \
+         redis_key_keyring, redis_plaintext, secret_env, secret_keyring, secret"
     );
     assert_eq!(
         parse_error("[profiles.work]\ncolour = \"blue\"\n"),
         "config.toml:2:1: `profiles.work.colour`: unknown field; \
          expected one of: preset, kind, client_id, scopes, ims_env, v2_oauth_base_url, \
-         api_base_url, redirect_uri, store, store_dir, keyring_service, secret_env, secret_keyring, secret"
+         api_base_url, redirect_uri, store, store_dir, keyring_service, redis_url, redis_url_env, redis_namespace, redis_key_id, redis_key_env, \
+         redis_key_keyring, redis_plaintext, secret_env, secret_keyring, secret"
     );
 }
 
@@ -253,7 +255,8 @@ fn redis_and_keyring_stores_say_what_is_available() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "profile `work`: store `redis` is not available yet: use `file`, `keyring` or `memory`"
+        "profile `work`: store `redis` needs a URL: export it and name its variable with \
+         `redis_url_env` in config.toml, or export FRAMEIO_AUTH_REDIS_URL"
     );
     #[cfg(not(feature = "store-keyring"))]
     {
@@ -268,6 +271,196 @@ fn redis_and_keyring_stores_say_what_is_available() {
              enable it, or use store `file`"
         );
     }
+}
+
+const REDIS_KEY_BASE64: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+#[test]
+fn a_redis_store_takes_its_url_namespace_and_key_by_reference() {
+    let text = format!(
+        "{S2S}store = \"redis\"\nredis_url_env = \"WORK_REDIS_URL\"\nredis_namespace = \"work-prod\"\n\
+         redis_key_env = \"WORK_REDIS_KEY\"\nredis_key_id = \"2026-12\"\n"
+    );
+    let profiles = Profiles::parse("config.toml", &text).unwrap();
+    let url = "redis://fleet:LEAKCHECK-redis-password@127.0.0.1:6379/0";
+    let env = [
+        ("WORK_SECRET", "s"),
+        ("WORK_REDIS_URL", url),
+        ("WORK_REDIS_KEY", REDIS_KEY_BASE64),
+    ];
+    let resolved = profiles.resolve(Some("work"), &vars(&env)).unwrap();
+    let redis = resolved.redis.as_ref().unwrap();
+    assert_eq!(redis.url.expose_secret(), url);
+    assert_eq!(redis.namespace.as_deref(), Some("work-prod"));
+    assert_eq!(redis.key.as_ref().unwrap().0, "2026-12");
+    let shown = format!("{resolved:?}");
+    assert!(
+        !shown.contains("LEAKCHECK") && !shown.contains(REDIS_KEY_BASE64),
+        "{shown}"
+    );
+
+    // The environment overrides the URL and the namespace.
+    let resolved = profiles
+        .resolve(
+            Some("work"),
+            &vars(&[
+                ("WORK_SECRET", "s"),
+                ("WORK_REDIS_KEY", REDIS_KEY_BASE64),
+                ("FRAMEIO_AUTH_REDIS_URL", "redis://elsewhere:6379"),
+                ("FRAMEIO_AUTH_REDIS_NAMESPACE", "other"),
+            ]),
+        )
+        .unwrap();
+    let redis = resolved.redis.unwrap();
+    assert_eq!(redis.url.expose_secret(), "redis://elsewhere:6379");
+    assert_eq!(redis.namespace.as_deref(), Some("other"));
+
+    // What is missing is named.
+    assert_eq!(
+        resolve_error(
+            &text,
+            Some("work"),
+            &[("WORK_SECRET", "s"), ("WORK_REDIS_URL", url)]
+        ),
+        "profile `work`: the environment variable WORK_REDIS_KEY is not set (or empty); export \
+         it with the secret"
+    );
+    let keyless = format!("{S2S}store = \"redis\"\nredis_url = \"redis://127.0.0.1:6379\"\n");
+    assert_eq!(
+        resolve_error(&keyless, Some("work"), &[("WORK_SECRET", "s")]),
+        "profile `work`: store `redis` needs an encryption key: export 32 random bytes in base64 \
+         (`head -c 32 /dev/urandom | base64`) and name the variable with `redis_key_env` in \
+         config.toml, or opt out with `redis_plaintext = true`"
+    );
+    let plaintext = format!("{keyless}redis_plaintext = true\n");
+    let resolved = Profiles::parse("config.toml", &plaintext)
+        .unwrap()
+        .resolve(Some("work"), &vars(&[("WORK_SECRET", "s")]))
+        .unwrap();
+    assert!(resolved.redis.unwrap().key.is_none());
+}
+
+#[test]
+fn a_redis_url_with_a_password_or_two_key_sources_are_refused_in_the_file() {
+    assert_eq!(
+        parse_error("[profiles.w]\nredis_url = \"redis://u:LEAKCHECK-pw@h:6379\"\n"),
+        "config.toml:2:13: `profiles.w.redis_url`: this URL holds a password: keep it out of the \
+         file; export the URL and name its variable with `redis_url_env`"
+    );
+    assert_eq!(
+        parse_error("[profiles.w]\nredis_key_env = \"K\"\nredis_plaintext = true\n"),
+        "config.toml:3:19: `profiles.w.redis_plaintext`: already given by `redis_key_env`: \
+         expected one of redis_key_env, redis_key_keyring, redis_plaintext"
+    );
+    assert_eq!(
+        parse_error("[profiles.w]\nredis_plaintext = \"yes\"\n"),
+        "config.toml:2:19: `profiles.w.redis_plaintext`: expected `true` or `false`, found a string"
+    );
+    assert_eq!(
+        parse_error("[profiles.w]\nredis_url_env = \"redis://h\"\n"),
+        "config.toml:2:17: `profiles.w.redis_url_env`: expected the name of an environment \
+         variable (letters, digits and `_`, not starting with a digit); if this is the secret \
+         itself, remove it from the file, export it, and name its variable here"
+    );
+}
+
+#[cfg(feature = "store-redis")]
+#[tokio::test]
+async fn a_redis_profile_opens_a_redis_store_that_connects_on_first_use() {
+    let text = format!(
+        "{S2S}store = \"redis\"\nredis_url_env = \"WORK_REDIS_URL\"\nredis_namespace = \"work-prod\"\n\
+         redis_key_env = \"WORK_REDIS_KEY\"\n"
+    );
+    let profiles = Profiles::parse("config.toml", &text).unwrap();
+    let resolved = profiles
+        .resolve(
+            Some("work"),
+            &vars(&[
+                ("WORK_SECRET", "s"),
+                ("WORK_REDIS_URL", "redis://fleet:LEAKCHECK-pw@127.0.0.1:1/0"),
+                ("WORK_REDIS_KEY", REDIS_KEY_BASE64),
+            ]),
+        )
+        .unwrap();
+    let store = resolved.open_store().unwrap();
+    // Nothing listens on port 1: the first use says so, naming the address without the
+    // password.
+    let key = frameio_auth_core::TokenKey::builder("ims", "prod", "cid")
+        .build()
+        .unwrap();
+    match store.load(&key).await {
+        Err(frameio_auth_core::StoreError::Unavailable { backend, message }) => {
+            assert_eq!(backend, "redis");
+            assert!(message.contains("redis://fleet@127.0.0.1:1/0"), "{message}");
+            assert!(!message.contains("LEAKCHECK"), "{message}");
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    let bad_key = profiles
+        .resolve(
+            Some("work"),
+            &vars(&[
+                ("WORK_SECRET", "s"),
+                ("WORK_REDIS_URL", "redis://127.0.0.1:1"),
+                ("WORK_REDIS_KEY", "c2hvcnQ="),
+            ]),
+        )
+        .unwrap()
+        .open_store()
+        .err()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        bad_key,
+        "profile `work`: invalid encryption key `default`: it decodes to 5 bytes, not 32; make \
+         one with `head -c 32 /dev/urandom | base64`"
+    );
+}
+
+#[test]
+fn redis_fields_are_written_back() {
+    use frameio_auth::profiles::{RedisKeyRef, RedisUrlRef};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "").unwrap();
+    let mut profiles = Profiles::load_from(&path).unwrap();
+    profiles
+        .set(
+            "fleet",
+            Profile {
+                kind: Some(ProfileKind::ImsS2s),
+                store: Some(StoreKind::Redis),
+                redis_url: Some(RedisUrlRef::Env("FLEET_REDIS_URL".into())),
+                redis_namespace: Some("fleet".into()),
+                redis_key: Some(RedisKeyRef::Plaintext),
+                ..Profile::default()
+            },
+        )
+        .unwrap();
+    profiles.save().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("redis_url_env = \"FLEET_REDIS_URL\""),
+        "{text}"
+    );
+    assert!(text.contains("redis_plaintext = true"), "{text}");
+    let back = Profiles::parse("config.toml", &text).unwrap();
+    let fleet = back.get("fleet").unwrap();
+    assert_eq!(fleet.redis_key, Some(RedisKeyRef::Plaintext));
+    assert_eq!(fleet.redis_namespace.as_deref(), Some("fleet"));
+    profiles
+        .set(
+            "fleet",
+            Profile {
+                redis_key: Some(RedisKeyRef::Env("FLEET_KEY".into())),
+                ..fleet.clone()
+            },
+        )
+        .unwrap();
+    profiles.save().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("redis_plaintext"), "{text}");
+    assert!(text.contains("redis_key_env = \"FLEET_KEY\""), "{text}");
 }
 
 #[test]
@@ -738,7 +931,8 @@ fn inline_tables_are_read_and_edited() {
         parse_error("profiles = { work = { kind = \"ims-s2s\", clientid = \"c\" } }\n"),
         "config.toml:1:41: `profiles.work.clientid`: unknown field (did you mean `client_id`?); \
          expected one of: preset, kind, client_id, scopes, ims_env, v2_oauth_base_url, \
-         api_base_url, redirect_uri, store, store_dir, keyring_service, secret_env, secret_keyring, secret"
+         api_base_url, redirect_uri, store, store_dir, keyring_service, redis_url, redis_url_env, redis_namespace, redis_key_id, redis_key_env, \
+         redis_key_keyring, redis_plaintext, secret_env, secret_keyring, secret"
     );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("config.toml");

@@ -207,9 +207,41 @@ impl ResolvedProfile {
                 "store `keyring` needs the `store-keyring` feature of frameio-auth: enable it, \
                  or use store `file`",
             )),
+            #[cfg(feature = "store-redis")]
+            StoreKind::Redis => self
+                .open_redis()
+                .map(|store| Arc::new(store) as Arc<dyn TokenStore>),
+            #[cfg(not(feature = "store-redis"))]
             StoreKind::Redis => Err(unavailable(
-                "store `redis` is not available yet: use `file`, `keyring` or `memory`",
+                "store `redis` needs the `store-redis` feature of frameio-auth: enable it, or \
+                 use store `file`",
             )),
         }
+    }
+
+    /// The profile's Redis store. Connects on first use: opening touches no network.
+    #[cfg(feature = "store-redis")]
+    fn open_redis(&self) -> Result<frameio_auth_store_redis::RedisStore, ProfileError> {
+        use frameio_auth_store_redis::{EncryptionKey, RedisStore};
+        let config = |error: frameio_auth_store_redis::ConfigError| ProfileError::Profile {
+            profile: self.name.clone(),
+            message: error.to_string(),
+        };
+        let redis = self.redis.as_ref().ok_or_else(|| ProfileError::Profile {
+            profile: self.name.clone(),
+            message: "store `redis` has no settings: set `redis_url_env` and `redis_key_env`"
+                .to_owned(),
+        })?;
+        let mut builder = RedisStore::builder().url(redis.url.expose_secret());
+        if let Some(namespace) = &redis.namespace {
+            builder = builder.namespace(namespace.clone());
+        }
+        builder = match &redis.key {
+            Some((id, base64)) => builder.key(
+                EncryptionKey::from_base64(id.clone(), base64.expose_secret()).map_err(config)?,
+            ),
+            None => builder.plaintext(),
+        };
+        builder.build().map_err(config)
     }
 }

@@ -7,7 +7,7 @@ use frameio_auth_core::{ClientSecret, Scopes};
 use frameio_auth_ims::{ImsEnvironment, presets};
 
 use super::error::ProfileError;
-use super::model::{Preset, Profile, ProfileKind, SecretRef, StoreKind};
+use super::model::{Preset, Profile, ProfileKind, RedisKeyRef, RedisUrlRef, SecretRef, StoreKind};
 
 /// `FRAMEIO_AUTH_CONFIG`: the path of `config.toml` (default: the platform config directory).
 pub const FRAMEIO_AUTH_CONFIG: &str = "FRAMEIO_AUTH_CONFIG";
@@ -31,6 +31,11 @@ pub const FRAMEIO_AUTH_API_BASE_URL: &str = "FRAMEIO_AUTH_API_BASE_URL";
 pub const FRAMEIO_AUTH_STORE: &str = "FRAMEIO_AUTH_STORE";
 /// `FRAMEIO_AUTH_STORE_DIR`: overrides `store_dir`.
 pub const FRAMEIO_AUTH_STORE_DIR: &str = "FRAMEIO_AUTH_STORE_DIR";
+/// `FRAMEIO_AUTH_REDIS_URL`: overrides `redis_url` and `redis_url_env` (the URL may hold the
+/// password).
+pub const FRAMEIO_AUTH_REDIS_URL: &str = "FRAMEIO_AUTH_REDIS_URL";
+/// `FRAMEIO_AUTH_REDIS_NAMESPACE`: overrides `redis_namespace`.
+pub const FRAMEIO_AUTH_REDIS_NAMESPACE: &str = "FRAMEIO_AUTH_REDIS_NAMESPACE";
 /// `FRAMEIO_AUTH_HOME`: the file store's home (tokens in `$FRAMEIO_AUTH_HOME/tokens`), a
 /// provider variable of the file store, under `store_dir` in precedence.
 pub const FRAMEIO_AUTH_HOME: &str = "FRAMEIO_AUTH_HOME";
@@ -63,7 +68,26 @@ pub struct ResolvedProfile {
     pub store_dir: Option<PathBuf>,
     /// The keyring store's service name (else its default).
     pub keyring_service: Option<String>,
+    /// The `redis` store's settings (store `redis` only).
+    pub redis: Option<ResolvedRedis>,
 }
+
+/// The `redis` store's settings, resolved. Its `Debug` shows neither the URL (it may hold
+/// the password) nor the key.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ResolvedRedis {
+    /// The URL, password included (kept as a secret).
+    pub url: ClientSecret,
+    /// The namespace (else the store's default).
+    pub namespace: Option<String>,
+    /// The encryption key's id and its base64 (kept as a secret); `None`: plaintext, an
+    /// explicit opt-out.
+    pub key: Option<(String, ClientSecret)>,
+}
+
+/// The key id of a profile's Redis encryption key unless `redis_key_id` says otherwise.
+pub const DEFAULT_REDIS_KEY_ID: &str = "default";
 
 /// The keyring service of secrets (and tokens) unless `keyring_service` says otherwise.
 pub(super) const DEFAULT_KEYRING_SERVICE: &str = "frameio-auth";
@@ -74,6 +98,14 @@ pub(super) type KeyringSecrets<'a> =
 
 fn var(lookup: &dyn Fn(&str) -> Option<String>, name: &str) -> Option<String> {
     frameio_auth_ims::presets::optional_var(&lookup, name)
+}
+
+/// Turns a message into the error of profile `name`.
+fn problem_of(name: &str) -> impl Fn(String) -> ProfileError + Copy + '_ {
+    move |message| ProfileError::Profile {
+        profile: name.to_owned(),
+        message,
+    }
 }
 
 /// Whether resolving fails when the secret is not available.
@@ -94,10 +126,7 @@ pub(super) fn resolve(
     keyring: &KeyringSecrets<'_>,
     need: SecretNeed,
 ) -> Result<ResolvedProfile, ProfileError> {
-    let problem = |message: String| ProfileError::Profile {
-        profile: name.to_owned(),
-        message,
-    };
+    let problem = problem_of(name);
     let preset = profile.preset;
     let kind = resolve_kind(path, profile).map_err(problem)?;
     let cloud = preset == Some(Preset::CloudStorageS2s);
@@ -189,6 +218,75 @@ pub(super) fn resolve(
         store,
         store_dir,
         keyring_service: profile.keyring_service.clone(),
+        redis: (store == StoreKind::Redis)
+            .then(|| resolve_redis(path, name, profile, lookup, keyring))
+            .transpose()?,
+    })
+}
+
+/// The `redis` store's URL, namespace and key: `FRAMEIO_AUTH_REDIS_*`, then the file.
+fn resolve_redis(
+    path: &Path,
+    name: &str,
+    profile: &Profile,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    keyring: &KeyringSecrets<'_>,
+) -> Result<ResolvedRedis, ProfileError> {
+    let problem = problem_of(name);
+    let from_variable = |variable: &String| {
+        var(lookup, variable).ok_or_else(|| ProfileError::MissingSecretVariable {
+            profile: name.to_owned(),
+            variable: variable.clone(),
+        })
+    };
+    let url = match (var(lookup, FRAMEIO_AUTH_REDIS_URL), &profile.redis_url) {
+        (Some(url), _) => url,
+        (None, Some(RedisUrlRef::Url(url))) => url.clone(),
+        (None, Some(RedisUrlRef::Env(variable))) => from_variable(variable)?,
+        (None, None) => {
+            return Err(problem(format!(
+                "store `redis` needs a URL: export it and name its variable with \
+                 `redis_url_env` in {}, or export {FRAMEIO_AUTH_REDIS_URL}",
+                path.display()
+            )));
+        }
+    };
+    let key_id = profile
+        .redis_key_id
+        .clone()
+        .unwrap_or_else(|| DEFAULT_REDIS_KEY_ID.to_owned());
+    let key = match &profile.redis_key {
+        Some(RedisKeyRef::Env(variable)) => {
+            Some((key_id, ClientSecret::new(from_variable(variable)?)))
+        }
+        Some(RedisKeyRef::Keyring(account)) => match keyring(account, profile)? {
+            Some(secret) => Some((key_id, secret)),
+            None => {
+                return Err(problem(format!(
+                    "the keyring has no Redis encryption key `{account}` (service `{}`): store \
+                     its base64 there, or export it and name its variable with `redis_key_env`",
+                    profile
+                        .keyring_service
+                        .as_deref()
+                        .unwrap_or(DEFAULT_KEYRING_SERVICE)
+                )));
+            }
+        },
+        Some(RedisKeyRef::Plaintext) => None,
+        None => {
+            return Err(problem(format!(
+                "store `redis` needs an encryption key: export 32 random bytes in base64 \
+                 (`head -c 32 /dev/urandom | base64`) and name the variable with \
+                 `redis_key_env` in {}, or opt out with `redis_plaintext = true`",
+                path.display()
+            )));
+        }
+    };
+    Ok(ResolvedRedis {
+        url: ClientSecret::new(url),
+        namespace: var(lookup, FRAMEIO_AUTH_REDIS_NAMESPACE)
+            .or_else(|| profile.redis_namespace.clone()),
+        key,
     })
 }
 

@@ -36,8 +36,9 @@
 //!     err.to_string(),
 //!     "config.toml:2:1: `profiles.work.clinet_id`: unknown field (did you mean `client_id`?); \
 //!      expected one of: preset, kind, client_id, scopes, ims_env, v2_oauth_base_url, \
-//!      api_base_url, redirect_uri, store, store_dir, keyring_service, secret_env, \
-//!      secret_keyring, secret",
+//!      api_base_url, redirect_uri, store, store_dir, keyring_service, redis_url, \
+//!      redis_url_env, redis_namespace, redis_key_id, redis_key_env, redis_key_keyring, \
+//!      redis_plaintext, secret_env, secret_keyring, secret",
 //! );
 //! # Ok::<(), frameio_auth::profiles::ProfileError>(())
 //! ```
@@ -56,13 +57,14 @@ use std::path::{Path, PathBuf};
 use toml_edit::DocumentMut;
 
 pub use env::{
-    FRAMEIO_AUTH_API_BASE_URL, FRAMEIO_AUTH_CLIENT_ID, FRAMEIO_AUTH_CLIENT_SECRET,
-    FRAMEIO_AUTH_CONFIG, FRAMEIO_AUTH_HOME, FRAMEIO_AUTH_IMS_ENV, FRAMEIO_AUTH_PROFILE,
-    FRAMEIO_AUTH_REDIRECT_URI, FRAMEIO_AUTH_SCOPES, FRAMEIO_AUTH_STORE, FRAMEIO_AUTH_STORE_DIR,
-    FRAMEIO_AUTH_V2_OAUTH_BASE_URL, ResolvedProfile,
+    DEFAULT_REDIS_KEY_ID, FRAMEIO_AUTH_API_BASE_URL, FRAMEIO_AUTH_CLIENT_ID,
+    FRAMEIO_AUTH_CLIENT_SECRET, FRAMEIO_AUTH_CONFIG, FRAMEIO_AUTH_HOME, FRAMEIO_AUTH_IMS_ENV,
+    FRAMEIO_AUTH_PROFILE, FRAMEIO_AUTH_REDIRECT_URI, FRAMEIO_AUTH_REDIS_NAMESPACE,
+    FRAMEIO_AUTH_REDIS_URL, FRAMEIO_AUTH_SCOPES, FRAMEIO_AUTH_STORE, FRAMEIO_AUTH_STORE_DIR,
+    FRAMEIO_AUTH_V2_OAUTH_BASE_URL, ResolvedProfile, ResolvedRedis,
 };
 pub use error::ProfileError;
-pub use model::{Preset, Profile, ProfileKind, SecretRef, StoreKind};
+pub use model::{Preset, Profile, ProfileKind, RedisKeyRef, RedisUrlRef, SecretRef, StoreKind};
 pub use session::{Identity, IdentitySource, ProfileSession, WhoamiError};
 
 use crate::TokenManager;

@@ -146,7 +146,7 @@ pub enum StoreKind {
     Keyring,
     /// `memory`: nothing survives the process.
     Memory,
-    /// `redis`: reserved; not available yet.
+    /// `redis`: a Redis (or Valkey) shared by a fleet (needs the `store-redis` feature).
     Redis,
 }
 
@@ -199,6 +199,33 @@ pub enum SecretRef {
     Inline(ClientSecret),
 }
 
+/// Where the `redis` store's URL comes from.
+///
+/// The URL may carry a password, so its `Debug` shows the variable's name, never a value, and
+/// an inline `redis_url` is refused when it has a password.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RedisUrlRef {
+    /// `redis_url_env = "NAME"`: the value of this environment variable (the recommended way:
+    /// the URL may hold the password).
+    Env(String),
+    /// `redis_url = "redis://host:6379/0"`: the URL itself, without a password.
+    Url(String),
+}
+
+/// Where the `redis` store's encryption key comes from (32 random bytes, in base64).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RedisKeyRef {
+    /// `redis_key_env = "NAME"`: the base64 of the key, in this environment variable.
+    Env(String),
+    /// `redis_key_keyring = "ENTRY"`: the base64 of the key, in an OS keyring item of service
+    /// `keyring_service` (feature `store-keyring`).
+    Keyring(String),
+    /// `redis_plaintext = true`: no encryption at rest (an explicit, logged opt-out).
+    Plaintext,
+}
+
 /// One profile as the file gives it: every field is optional here; the environment, the
 /// preset and defaults fill the rest when the profile is used.
 ///
@@ -238,6 +265,15 @@ pub struct Profile {
     pub store_dir: Option<String>,
     /// `keyring_service`: the service name of the `keyring` store.
     pub keyring_service: Option<String>,
+    /// `redis_url` or `redis_url_env`: where the `redis` store connects.
+    pub redis_url: Option<RedisUrlRef>,
+    /// `redis_namespace`: the `redis` store's namespace (default `frameio-auth`).
+    pub redis_namespace: Option<String>,
+    /// `redis_key_env`, `redis_key_keyring` or `redis_plaintext`: the `redis` store's
+    /// encryption key.
+    pub redis_key: Option<RedisKeyRef>,
+    /// `redis_key_id`: the id stored with each value the key seals (default `default`).
+    pub redis_key_id: Option<String>,
     /// `secret_env`, `secret_keyring` or `secret`: where the secret comes from.
     pub secret: Option<SecretRef>,
 }

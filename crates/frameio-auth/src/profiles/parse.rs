@@ -7,7 +7,7 @@ use frameio_auth_core::ClientSecret;
 use toml_edit::{Item, Table, Value};
 
 use super::error::ProfileError;
-use super::model::{Preset, Profile, ProfileKind, SecretRef, StoreKind};
+use super::model::{Preset, Profile, ProfileKind, RedisKeyRef, RedisUrlRef, SecretRef, StoreKind};
 
 /// The top-level fields.
 pub(super) const TOP_FIELDS: &[&str] = &["default", "profiles"];
@@ -24,6 +24,13 @@ pub(super) const PROFILE_FIELDS: &[&str] = &[
     "store",
     "store_dir",
     "keyring_service",
+    "redis_url",
+    "redis_url_env",
+    "redis_namespace",
+    "redis_key_id",
+    "redis_key_env",
+    "redis_key_keyring",
+    "redis_plaintext",
     "secret_env",
     "secret_keyring",
     "secret",
@@ -305,6 +312,7 @@ fn parse_profile(
     check_fields(at, table, PROFILE_FIELDS, &prefix)?;
     let mut profile = Profile::default();
     let mut secret_key: Option<&str> = None;
+    let mut redis_seen = RedisSeen::default();
     for (key, item) in table {
         let field = format!("{prefix}{key}");
         let text = |at: &At<'_>| string(at, table, key, item, &field);
@@ -350,6 +358,12 @@ fn parse_profile(
             "redirect_uri" => profile.redirect_uri = Some(text(at)?),
             "store_dir" => profile.store_dir = Some(text(at)?),
             "keyring_service" => profile.keyring_service = Some(text(at)?),
+            "redis_namespace" => profile.redis_namespace = Some(text(at)?),
+            "redis_key_id" => profile.redis_key_id = Some(text(at)?),
+            "redis_url" | "redis_url_env" | "redis_key_env" | "redis_key_keyring"
+            | "redis_plaintext" => {
+                redis_field(at, table, key, item, &field, &mut profile, &mut redis_seen)?;
+            }
             "secret_env" | "secret_keyring" | "secret" => {
                 if let Some(first) = secret_key {
                     return Err(at.error(
@@ -363,16 +377,8 @@ fn parse_profile(
                 }
                 secret_key = Some(key);
                 let value = text(at)?;
-                if key == "secret_env" && !is_variable_name(&value) {
-                    // Never echo the value: a secret pasted here by mistake must not be printed.
-                    return Err(at.error(
-                        span_start(table, key, item),
-                        Some(field),
-                        "expected the name of an environment variable (letters, digits and `_`, \
-                         not starting with a digit); if this is the secret itself, remove it from \
-                         the file, export it, and name its variable here"
-                            .to_owned(),
-                    ));
+                if key == "secret_env" {
+                    variable_name(at, table, key, item, &field, &value)?;
                 }
                 profile.secret = Some(match key {
                     "secret_env" => SecretRef::Env(value),
@@ -398,6 +404,135 @@ fn parse_profile(
         }
     }
     Ok(profile)
+}
+
+/// Which of the exclusive Redis fields a profile gave so far.
+#[derive(Default)]
+struct RedisSeen<'k> {
+    url: Option<&'k str>,
+    key: Option<&'k str>,
+}
+
+/// One of the `redis` store's URL and key fields.
+fn redis_field<'k>(
+    at: &At<'_>,
+    table: &Table,
+    key: &'k str,
+    item: &Item,
+    field: &str,
+    profile: &mut Profile,
+    seen: &mut RedisSeen<'k>,
+) -> Result<(), ProfileError> {
+    let text = |at: &At<'_>| string(at, table, key, item, field);
+    let fail = |message: String| {
+        at.error(
+            span_start(table, key, item),
+            Some(field.to_owned()),
+            message,
+        )
+    };
+    let is_url = matches!(key, "redis_url" | "redis_url_env");
+    let (slot, group) = if is_url {
+        (&mut seen.url, &["redis_url", "redis_url_env"][..])
+    } else {
+        (
+            &mut seen.key,
+            &["redis_key_env", "redis_key_keyring", "redis_plaintext"][..],
+        )
+    };
+    exclusive(at, table, key, item, field, slot, group)?;
+    if is_url {
+        let value = text(at)?;
+        profile.redis_url = Some(if key == "redis_url" {
+            if url_has_password(&value) {
+                // Never echo the value: it holds a password.
+                return Err(fail(
+                    "this URL holds a password: keep it out of the file; export the URL and \
+                     name its variable with `redis_url_env`"
+                        .to_owned(),
+                ));
+            }
+            RedisUrlRef::Url(value)
+        } else {
+            variable_name(at, table, key, item, field, &value)?;
+            RedisUrlRef::Env(value)
+        });
+        return Ok(());
+    }
+    profile.redis_key = match key {
+        "redis_plaintext" => match item.as_bool() {
+            Some(true) => Some(RedisKeyRef::Plaintext),
+            Some(false) => None,
+            None => {
+                return Err(fail(format!(
+                    "expected `true` or `false`, found {}",
+                    type_name(item)
+                )));
+            }
+        },
+        "redis_key_env" => {
+            let value = text(at)?;
+            variable_name(at, table, key, item, field, &value)?;
+            Some(RedisKeyRef::Env(value))
+        }
+        _ => Some(RedisKeyRef::Keyring(text(at)?)),
+    };
+    Ok(())
+}
+
+/// `value` must name an environment variable. Never echoes it: a secret pasted there by
+/// mistake must not be printed.
+fn variable_name(
+    at: &At<'_>,
+    table: &Table,
+    key: &str,
+    item: &Item,
+    field: &str,
+    value: &str,
+) -> Result<(), ProfileError> {
+    if is_variable_name(value) {
+        return Ok(());
+    }
+    Err(at.error(
+        span_start(table, key, item),
+        Some(field.to_owned()),
+        "expected the name of an environment variable (letters, digits and `_`, not starting \
+         with a digit); if this is the secret itself, remove it from the file, export it, and \
+         name its variable here"
+            .to_owned(),
+    ))
+}
+
+/// Only one of `group` may be given: `seen` is the one already given.
+fn exclusive<'k>(
+    at: &At<'_>,
+    table: &Table,
+    key: &'k str,
+    item: &Item,
+    field: &str,
+    seen: &mut Option<&'k str>,
+    group: &[&str],
+) -> Result<(), ProfileError> {
+    if let Some(first) = seen {
+        return Err(at.error(
+            span_start(table, key, item),
+            Some(field.to_owned()),
+            format!(
+                "already given by `{first}`: expected one of {}",
+                group.join(", ")
+            ),
+        ));
+    }
+    *seen = Some(key);
+    Ok(())
+}
+
+/// Whether a URL carries a password (`scheme://user:password@host`).
+fn url_has_password(url: &str) -> bool {
+    url.split_once("://")
+        .and_then(|(_, rest)| rest.split(['/', '?', '#']).next())
+        .and_then(|authority| authority.rsplit_once('@'))
+        .is_some_and(|(userinfo, _)| userinfo.contains(':'))
 }
 
 fn scopes(

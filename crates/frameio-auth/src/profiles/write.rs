@@ -7,13 +7,15 @@ use std::path::Path;
 
 use toml_edit::{DocumentMut, Item, Table, value};
 
-use super::model::{Profile, SecretRef};
+use super::model::{Profile, RedisKeyRef, RedisUrlRef, SecretRef};
 
 /// Writes `profile` into `table`, field by field: a field kept keeps its place and comments,
 /// a new one goes to the end, a field the profile no longer has is removed.
 pub(super) fn fill(table: &mut Table, profile: &Profile) {
     let secret = profile.secret.as_ref();
-    let fields: [(&str, Option<String>); 14] = [
+    let url = profile.redis_url.as_ref();
+    let key = profile.redis_key.as_ref();
+    let fields: [(&str, Option<String>); 20] = [
         ("preset", profile.preset.map(|p| p.as_str().to_owned())),
         ("kind", profile.kind.map(|k| k.as_str().to_owned())),
         ("client_id", profile.client_id.clone()),
@@ -25,6 +27,36 @@ pub(super) fn fill(table: &mut Table, profile: &Profile) {
         ("store", profile.store.map(|s| s.as_str().to_owned())),
         ("store_dir", profile.store_dir.clone()),
         ("keyring_service", profile.keyring_service.clone()),
+        (
+            "redis_url",
+            match url {
+                Some(RedisUrlRef::Url(url)) => Some(url.clone()),
+                _ => None,
+            },
+        ),
+        (
+            "redis_url_env",
+            match url {
+                Some(RedisUrlRef::Env(name)) => Some(name.clone()),
+                _ => None,
+            },
+        ),
+        ("redis_namespace", profile.redis_namespace.clone()),
+        ("redis_key_id", profile.redis_key_id.clone()),
+        (
+            "redis_key_env",
+            match key {
+                Some(RedisKeyRef::Env(name)) => Some(name.clone()),
+                _ => None,
+            },
+        ),
+        (
+            "redis_key_keyring",
+            match key {
+                Some(RedisKeyRef::Keyring(name)) => Some(name.clone()),
+                _ => None,
+            },
+        ),
         (
             "secret_env",
             match secret {
@@ -47,6 +79,14 @@ pub(super) fn fill(table: &mut Table, profile: &Profile) {
             },
         ),
     ];
+    // The one boolean field.
+    if matches!(key, Some(RedisKeyRef::Plaintext)) {
+        if table.get("redis_plaintext").and_then(Item::as_bool) != Some(true) {
+            table.insert("redis_plaintext", value(true));
+        }
+    } else {
+        table.remove("redis_plaintext");
+    }
     for (key, new) in fields {
         match new {
             None => {
