@@ -151,6 +151,33 @@ impl World {
         }
     }
 
+    /// `profiles add` of a Server-to-Server profile: the V4 preset, or `scopes` of its own.
+    async fn add_s2s(
+        &self,
+        name: &str,
+        client_id: &str,
+        secret_env: &str,
+        ims: &str,
+        scopes: Option<&str>,
+    ) -> Output {
+        let dir = self.tokens().display().to_string();
+        let mut args = vec!["profiles", "add", name, "--client-id", client_id];
+        args.extend([
+            "--secret-env",
+            secret_env,
+            "--ims-env",
+            ims,
+            "--store-dir",
+            &dir,
+        ]);
+        match scopes {
+            Some(scopes) => args.extend(["--kind", "ims-s2s", "--scopes", scopes]),
+            None => args.extend(["--preset", "frameio-v4-s2s"]),
+        }
+        args.push("--no-input");
+        self.run(&args).await
+    }
+
     /// Every token value in the token directory (access, refresh and ID tokens).
     async fn stored_secrets(&self) -> Vec<String> {
         let store = FileStore::new(self.tokens());
@@ -609,72 +636,32 @@ async fn errors_say_what_to_do_with_documented_exit_codes() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}", closed.local_addr().unwrap());
     drop(closed);
-    let dir = world.tokens().display().to_string();
     let add = world
-        .run(&[
-            "profiles",
-            "add",
-            "down",
-            "--preset",
-            "frameio-v4-s2s",
-            "--client-id",
-            "x",
-            "--secret-env",
-            "E2E_S2S_SECRET",
-            "--ims-env",
-            &dead,
-            "--store-dir",
-            &dir,
-            "--no-input",
-        ])
+        .add_s2s("down", "x", "E2E_S2S_SECRET", &dead, None)
         .await;
     assert_success(&add, "add");
     let down = world.run(&["token", "--profile", "down"]).await;
     assert_exit(&down, 4, &["check the network"]);
 
     // A wrong client secret: 5, and where to check it.
+    let ims = world.ims.base_url().to_owned();
     let add = world
-        .run(&[
-            "profiles",
-            "add",
-            "wrong",
-            "--preset",
-            "frameio-v4-s2s",
-            "--client-id",
-            demo::S2S_CLIENT_ID,
-            "--secret-env",
-            "E2E_V2_TOKEN",
-            "--ims-env",
-            world.ims.base_url(),
-            "--store-dir",
-            &dir,
-            "--no-input",
-        ])
+        .add_s2s("wrong", demo::S2S_CLIENT_ID, "E2E_V2_TOKEN", &ims, None)
         .await;
     assert_success(&add, "add");
     let wrong = world.run(&["login", "--profile", "wrong"]).await;
     assert_exit(&wrong, 5, &["Adobe Developer Console"]);
 
     // A scope the credential lacks: 5, and to add the API to the credential.
+    let scopes = Some("openid,AdobeID,not_granted_to_this_client");
     let add = world
-        .run(&[
-            "profiles",
-            "add",
+        .add_s2s(
             "scoped",
-            "--kind",
-            "ims-s2s",
-            "--client-id",
             demo::S2S_CLIENT_ID,
-            "--secret-env",
             "E2E_S2S_SECRET",
-            "--scopes",
-            "openid,AdobeID,not_granted_to_this_client",
-            "--ims-env",
-            world.ims.base_url(),
-            "--store-dir",
-            &dir,
-            "--no-input",
-        ])
+            &ims,
+            scopes,
+        )
         .await;
     assert_success(&add, "add");
     let scoped = world.run(&["login", "--profile", "scoped"]).await;
