@@ -653,7 +653,7 @@ async fn errors_say_what_to_do_with_documented_exit_codes() {
     assert_exit(&wrong, 5, &["Adobe Developer Console"]);
 
     // A scope the credential lacks: 5, and to add the API to the credential.
-    let scopes = Some("openid,AdobeID,not_granted_to_this_client");
+    let not_granted = Some("openid,AdobeID,not_granted_to_this_client");
     let add = world
         .add_s2s(
             "scoped",
