@@ -660,7 +660,7 @@ async fn errors_say_what_to_do_with_documented_exit_codes() {
             demo::S2S_CLIENT_ID,
             "E2E_S2S_SECRET",
             &ims,
-            scopes,
+            not_granted,
         )
         .await;
     assert_success(&add, "add");
