@@ -22,6 +22,7 @@ pub(crate) enum Verify {
 pub(crate) fn package(root: &Path, verify: Verify, offline: bool) -> Result<(), String> {
     let published = manifest::check_publish_policy(root)?;
     forget_stale_unpacked_packages(root, &published)?;
+    forget_stale_builds(&root.join("target"))?;
     eprintln!(
         "publishing set-up ok for {} crates: {}",
         published.len(),
@@ -43,6 +44,45 @@ pub(crate) fn package(root: &Path, verify: Verify, offline: bool) -> Result<(), 
         cargo = cargo.args(["--offline"]);
     }
     cargo.run(root)
+}
+
+/// Removes the builds of our own crates (from the workspace and from earlier `cargo package`
+/// runs alike: their names do not tell them apart), keeping their dependencies'.
+///
+/// Cargo takes a crate from a registry to be unchanging, so it reuses an earlier build of
+/// `frameio-auth-core 0.1.0` from the local registry even after its sources changed, and a
+/// dependent crate then fails against the old one. A fresh clone never has such builds; a
+/// second run in the same checkout does, and pays for it by building our crates again.
+fn forget_stale_builds(target_dir: &Path) -> Result<(), String> {
+    let Ok(profiles) = fs::read_dir(target_dir) else {
+        return Ok(());
+    };
+    for profile in profiles.flatten() {
+        for kind in [".fingerprint", "deps", "build"] {
+            let Ok(entries) = fs::read_dir(profile.path().join(kind)) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if !(name.starts_with("frameio-auth")
+                    || name.starts_with("libframeio_auth")
+                    || name.starts_with("frameio_auth"))
+                {
+                    continue;
+                }
+                let path = entry.path();
+                let removed = if path.is_dir() {
+                    fs::remove_dir_all(&path)
+                } else {
+                    fs::remove_file(&path)
+                };
+                removed.map_err(|err| {
+                    format!("cannot remove the stale build {}: {err}", path.display())
+                })?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Removes cargo's unpacked copies of our own crates from earlier `cargo package` runs.
