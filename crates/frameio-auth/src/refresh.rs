@@ -477,6 +477,18 @@ impl Inner {
             // The source already said this login is dead: never send it again.
             return Err(dead.error.clone());
         }
+        if lock.is_lost() {
+            // The lease lapsed: another holder may be refreshing with the same refresh token.
+            // Sending it too could spend it twice; the retry takes the lock again.
+            return Err(TokenError::from(AuthError::Transient {
+                message: "the store's lock was lost before the token request (its lease \
+                          lapsed); the request was not sent, so that no other holder's \
+                          refresh is undone"
+                    .to_owned(),
+                retry_after: None,
+                debug_id: None,
+            }));
+        }
 
         let tokens = match self.fetch_within(lock, basis.as_ref()).await {
             Ok(tokens) => tokens,

@@ -25,6 +25,8 @@ struct Behaviour {
     overtake: AtomicBool,
     /// Reloads that find nothing report the entry as vanished (a Redis restarted empty).
     vanishes: AtomicBool,
+    /// The guards report their lock as lost (a lease that lapsed).
+    lost: AtomicBool,
     fenced_saves: AtomicUsize,
     plain_saves: AtomicUsize,
 }
@@ -84,6 +86,10 @@ impl StoreLock for LeasedGuard {
 
     fn work_budget(&self) -> Option<Duration> {
         self.budget
+    }
+
+    fn is_lost(&self) -> bool {
+        self.behaviour.lost.load(Ordering::SeqCst)
     }
 
     fn entry_vanished(&self) -> bool {
@@ -218,6 +224,32 @@ async fn the_token_request_is_cut_off_at_the_lock_work_budget() {
     assert!(error.to_string().contains("work budget"), "{error}");
     // The stored login is untouched: no half-finished rotation was saved.
     assert_eq!(store.load(&key()).await.unwrap(), Some(login));
+}
+
+#[tokio::test]
+async fn a_holder_that_lost_its_lock_sends_no_token_request() {
+    let clock = ManualClock::default();
+    let store = LeasedStore::default();
+    let source = ScriptedSource::new(&clock, Script::Rotate);
+    let manager = manager(Arc::clone(&source), &store, &clock);
+    let login = expired_login(&clock);
+    manager.import(login.clone()).await.unwrap();
+
+    store.behaviour.lost.store(true, Ordering::SeqCst);
+    let error = manager.force_refresh().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Transient);
+    assert!(error.to_string().contains("lock was lost"), "{error}");
+    assert_eq!(source.fetches(), 0, "the refresh token was not sent");
+    assert_eq!(store.behaviour.fenced_saves.load(Ordering::SeqCst), 0);
+    assert_eq!(store.load(&key()).await.unwrap(), Some(login));
+
+    // Once the lock is held again, the refresh goes through.
+    store.behaviour.lost.store(false, Ordering::SeqCst);
+    assert_eq!(
+        manager.force_refresh().await.unwrap().expose_secret(),
+        "access-1"
+    );
+    assert_eq!(source.fetches(), 1);
 }
 
 #[tokio::test]
