@@ -207,7 +207,9 @@ impl RedisServer {
             .map_err(|e| format!("cannot start redis-server: {e}"))?;
         let started = Instant::now();
         loop {
-            if self.ping() {
+            // A PONG alone may come from another server that holds the port (ours then
+            // fails to bind and exits): only ours, still running, counts.
+            if self.ping() && matches!(child.try_wait(), Ok(None)) {
                 self.child = Some(child);
                 return Ok(());
             }
