@@ -236,8 +236,9 @@ fn first_warning_for(address: &str) -> bool {
 pub(crate) enum Raw {
     /// A value and its version.
     Found { version: u64, data: Vec<u8> },
-    /// No entry, and a tombstone: deleted on purpose, at `version`.
-    Deleted,
+    /// No entry, and a tombstone: deleted on purpose, at `version` (the fence of a save
+    /// that means to write over the deletion).
+    Deleted { version: u64 },
     /// No entry and no tombstone: never written, or lost (restart, eviction).
     Missing,
 }
@@ -245,8 +246,8 @@ pub(crate) enum Raw {
 impl Raw {
     pub(crate) fn version(&self) -> u64 {
         match self {
-            Raw::Found { version, .. } => *version,
-            Raw::Deleted | Raw::Missing => 0,
+            Raw::Found { version, .. } | Raw::Deleted { version } => *version,
+            Raw::Missing => 0,
         }
     }
 }
@@ -658,7 +659,7 @@ impl Shared {
         format!("{}:lock:{{{}}}", self.namespace, key.as_str())
     }
 
-    fn gone_key(&self, key: &TokenKey) -> String {
+    pub(crate) fn gone_key(&self, key: &TokenKey) -> String {
         format!("{}:gone:{{{}}}", self.namespace, key.as_str())
     }
 
@@ -768,7 +769,9 @@ impl Shared {
         match invocation.invoke_async(&mut connection).await {
             // The connection broke (Redis restarted, a proxy dropped it): the manager
             // reconnects, and one more try goes over the new connection. Every script is
-            // safe to repeat: saves are compare-and-set, the lock is `NX`, the rest idempotent.
+            // safe to repeat, even when the first try ran and only its answer was lost: a
+            // save that finds its own (unique, sealed) value succeeds again, an acquire that
+            // finds its own token holds the lock, the rest are idempotent.
             Err(error) if is_broken_connection(&error) => {
                 tracing::debug!(command = what, key = redis_key, error = %self.scrubbed(&error), "the Redis connection broke; trying once more");
                 invocation
@@ -891,7 +894,7 @@ impl TokenStore for RedisStore {
     async fn load(&self, key: &TokenKey) -> Result<Option<TokenSet>, StoreError> {
         match self.shared.load_raw(key).await? {
             Raw::Found { data, .. } => self.shared.open(key, &data).map(Some),
-            Raw::Deleted | Raw::Missing => Ok(None),
+            Raw::Deleted { .. } | Raw::Missing => Ok(None),
         }
     }
 

@@ -97,6 +97,7 @@ pub(crate) async fn try_acquire(
     invocation
         .key(&lock_key)
         .key(shared.entry_key(key))
+        .key(shared.gone_key(key))
         .arg(&token)
         .arg(millis(shared.lease));
     let answer: Vec<u64> = shared.run("lock", &invocation, &lock_key).await?;
@@ -249,7 +250,7 @@ impl StoreLock for RedisLock {
             .store(matches!(raw, Raw::Missing), Ordering::SeqCst);
         match raw {
             Raw::Found { data, .. } => self.shared.open(&self.key, &data).map(Some),
-            Raw::Deleted | Raw::Missing => Ok(None),
+            Raw::Deleted { .. } | Raw::Missing => Ok(None),
         }
     }
 

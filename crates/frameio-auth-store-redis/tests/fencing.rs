@@ -1,7 +1,8 @@
 //! The fenced lock against a real redis-server: a holder whose lease lapsed loses to one
 //! that overtook it, and still saves when nobody did; renewal keeps a lease alive; and a
-//! property test interleaves lock, renew, expire, reload and save of three holders and shows
-//! that no write ever lands over a newer version.
+//! property test interleaves lock, renew, expire, reload and save of three holders, and
+//! unlocked deletes, and shows that no write ever lands over a newer version or a delete the
+//! holder did not see.
 //!
 //! Leases here are short real ones (Redis times them); every assertion is about an outcome
 //! (who holds the lock, what is stored), never about how long something took.
@@ -170,6 +171,8 @@ enum Op {
     Reload,
     Save,
     Release,
+    /// An unlocked delete (a logout elsewhere), by nobody in particular.
+    Delete,
 }
 
 fn op() -> impl Strategy<Value = (Op, usize)> {
@@ -181,6 +184,7 @@ fn op() -> impl Strategy<Value = (Op, usize)> {
             Just(Op::Reload),
             Just(Op::Save),
             Just(Op::Release),
+            Just(Op::Delete),
         ],
         0..3usize,
     )
@@ -193,9 +197,67 @@ struct Holder {
     seen: u64,
 }
 
+/// The entry's version; without an entry, its tombstone's (a delete's); 0 without either.
 async fn stored_version(connection: &mut redis::aio::MultiplexedConnection, entry: &str) -> u64 {
-    let version: Option<String> = connection.hget(entry, "v").await.unwrap();
+    let mut version: Option<String> = connection.hget(entry, "v").await.unwrap();
+    if version.is_none() {
+        let gone = entry.replacen(":token:", ":gone:", 1);
+        version = connection.get(gone).await.unwrap();
+    }
     version.map_or(0, |v| v.parse().unwrap())
+}
+
+/// A fenced save by a holder that last saw `seen`: lands exactly when nothing was written or
+/// deleted since. Returns what the holder sees now.
+async fn save_step(
+    store: &RedisStore,
+    connection: &mut redis::aio::MultiplexedConnection,
+    guard: &RedisLock,
+    seen: u64,
+    tokens: &frameio_auth_core::TokenSet,
+    context: &str,
+) -> u64 {
+    let key = guard.key().clone();
+    let entry = store.entry_key(&key);
+    let before = stored_version(connection, &entry).await;
+    let stored_before = store.load(&key).await.unwrap();
+    let outcome = guard.save_fenced(store, tokens).await;
+    let after = stored_version(connection, &entry).await;
+    if seen == before {
+        // Nobody wrote since this holder saw the entry, lease or no lease.
+        assert!(outcome.is_ok(), "{context}: {outcome:?}");
+        assert!(after > before, "{context}: versions only grow");
+        assert_eq!(store.load(&key).await.unwrap().as_ref(), Some(tokens));
+        after
+    } else {
+        // A newer version is stored: the write must not land over it.
+        assert!(
+            matches!(outcome, Err(StoreError::Fenced { .. })),
+            "{context}: over a newer version: {outcome:?}"
+        );
+        assert_eq!(after, before, "{context}: nothing written");
+        assert_eq!(store.load(&key).await.unwrap(), stored_before);
+        seen
+    }
+}
+
+/// An unlocked delete: leaves a tombstone at (or, over nothing, above) the last version.
+async fn delete_step(
+    store: &RedisStore,
+    connection: &mut redis::aio::MultiplexedConnection,
+    key: &frameio_auth_core::TokenKey,
+    step: usize,
+) {
+    let entry = store.entry_key(key);
+    let before = stored_version(connection, &entry).await;
+    store.delete(key).await.unwrap();
+    let after = stored_version(connection, &entry).await;
+    assert!(after >= before, "step {step}: a delete keeps the version");
+    assert!(
+        after > 0,
+        "step {step}: a delete always fences a holder of none"
+    );
+    assert_eq!(store.load(key).await.unwrap(), None);
 }
 
 async fn run_ops(server_url: String, namespace: String, ops: Vec<(Op, usize)>) {
@@ -258,28 +320,20 @@ async fn run_ops(server_url: String, namespace: String, ops: Vec<(Op, usize)>) {
             }
             Op::Save => {
                 let Some(guard) = &holder.guard else { continue };
-                let before = stored_version(&mut connection, &entry).await;
-                let stored_before = store.load(&key).await.unwrap();
                 writes += 1;
                 let tokens = tokens(&format!("h{h}-w{writes}"));
-                let outcome = guard.save_fenced(&store, &tokens).await;
-                let after = stored_version(&mut connection, &entry).await;
-                if holder.seen == before {
-                    // Nobody wrote since this holder saw the entry, lease or no lease.
-                    assert!(outcome.is_ok(), "step {step}: save by {h}: {outcome:?}");
-                    assert!(after > before, "step {step}: versions only grow");
-                    assert_eq!(store.load(&key).await.unwrap(), Some(tokens));
-                    holder.seen = after;
-                } else {
-                    // A newer version is stored: the write must not land over it.
-                    assert!(
-                        matches!(outcome, Err(StoreError::Fenced { .. })),
-                        "step {step}: save by {h} over a newer version: {outcome:?}"
-                    );
-                    assert_eq!(after, before, "step {step}: nothing written");
-                    assert_eq!(store.load(&key).await.unwrap(), stored_before);
-                }
+                let context = format!("step {step}: save by {h}");
+                holder.seen = save_step(
+                    &store,
+                    &mut connection,
+                    guard,
+                    holder.seen,
+                    &tokens,
+                    &context,
+                )
+                .await;
             }
+            Op::Delete => delete_step(&store, &mut connection, &key, step).await,
             Op::Release => {
                 if let Some(guard) = holder.guard.take() {
                     drop(guard);
