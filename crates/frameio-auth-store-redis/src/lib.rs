@@ -80,6 +80,11 @@ pub const DEFAULT_NAMESPACE: &str = "frameio-auth";
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(30 * 24 * 3600);
 /// The shortest grace: one minute, so that a save is always followed by a load that finds it.
 pub const MIN_GRACE: Duration = Duration::from_secs(60);
+
+/// The longest grace [`RedisStoreBuilder::build`] accepts: 100 years (of 365.25 days). Redis
+/// takes expiries in milliseconds as a signed 64-bit integer; far below that, this bound keeps
+/// `last usable moment + grace` a valid expiry.
+pub const MAX_GRACE: Duration = Duration::from_secs(100 * 36_525 * 24 * 3600 / 100);
 /// The lock's lease: 30 seconds, renewed every third of it while the guard lives.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
 /// The shortest lease: 100 ms (tests of lease expiry use short ones).
@@ -440,7 +445,7 @@ impl RedisStoreBuilder {
     }
 
     /// How long an entry outlives its last usable moment (default [`DEFAULT_GRACE`]; at
-    /// least [`MIN_GRACE`]).
+    /// least [`MIN_GRACE`], at most [`MAX_GRACE`]).
     pub fn grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
         self
@@ -495,6 +500,15 @@ impl RedisStoreBuilder {
                 setting: "grace",
                 reason: format!(
                     "at least {MIN_GRACE:?}, so that a save is always found by the next load"
+                ),
+            });
+        }
+        if self.grace > MAX_GRACE {
+            return Err(ConfigError::InvalidSetting {
+                setting: "grace",
+                reason: format!(
+                    "at most {} days (100 years): Redis could not set the expiry",
+                    MAX_GRACE.as_secs() / 86_400
                 ),
             });
         }
@@ -1004,6 +1018,25 @@ mod tests {
                 ..
             })
         ));
+        for too_long in [
+            Duration::MAX,
+            Duration::from_millis(u64::try_from(i64::MAX).unwrap()),
+            MAX_GRACE + Duration::from_secs(1),
+        ] {
+            let error = base().grace(too_long).build().unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    ConfigError::InvalidSetting {
+                        setting: "grace",
+                        ..
+                    }
+                ),
+                "{error:?}"
+            );
+            assert!(error.to_string().contains("100 years"), "{error}");
+        }
+        base().grace(MAX_GRACE).build().unwrap();
         assert!(matches!(
             base().lease(Duration::from_millis(1)).build(),
             Err(ConfigError::InvalidSetting {

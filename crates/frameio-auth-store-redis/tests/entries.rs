@@ -525,3 +525,18 @@ async fn an_existing_connection_manager_can_be_given() {
     assert_eq!(store.load(&key).await.unwrap(), Some(tokens("manager")));
     assert_eq!(store.keys().await.unwrap(), vec![key]);
 }
+
+#[tokio::test]
+async fn the_longest_grace_still_saves_and_deletes() {
+    let Some(server) = common::server() else {
+        return;
+    };
+    let store = common::builder(&server)
+        .grace(frameio_auth_store_redis::MAX_GRACE)
+        .build()
+        .unwrap();
+    let key = common::token_key("longest-grace");
+    store.save(&key, &common::tokens("one")).await.unwrap();
+    store.delete(&key).await.unwrap();
+    assert_eq!(store.load(&key).await.unwrap(), None);
+}
