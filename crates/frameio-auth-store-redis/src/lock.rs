@@ -224,11 +224,16 @@ impl RedisLock {
 
     /// Test hook: stop renewing the lease (as a process that stalls would), so that it runs
     /// out. The guard itself still works: its saves stay fenced.
+    // Hidden: not part of the supported API (no semver promise); public only because the
+    // integration tests of this crate and of frameio-auth-tests are other crates.
+    #[doc(hidden)]
     pub fn pause_renewal(&self) {
         self.state.paused.store(true, Ordering::SeqCst);
     }
 
     /// Test hook: renew again after [`pause_renewal`](Self::pause_renewal).
+    // Hidden, as `pause_renewal` is.
+    #[doc(hidden)]
     pub fn resume_renewal(&self) {
         self.state.paused.store(false, Ordering::SeqCst);
     }
