@@ -355,3 +355,24 @@ async fn debug_and_files_do_not_leak_into_messages() {
     let guard = store.lock(&key("a")).await.unwrap();
     assert_no_secret(&format!("{:?}", guard.key()));
 }
+
+/// Issue 14 (6): an endless lock timeout (`Duration::MAX`) waits instead of panicking on the
+/// overflow of "now + timeout": the lock is taken, and a contender still waits for it.
+#[tokio::test]
+async fn an_endless_lock_timeout_takes_the_lock_without_overflowing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FileStore::builder()
+        .dir(dir.path().join("tokens"))
+        .lock_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    let key = key("overflow");
+    let held = store.lock(&key).await.unwrap();
+    let contender = store.clone();
+    let key2 = key.clone();
+    let waiting = tokio::spawn(async move { contender.lock(&key2).await.map(|_| ()) });
+    tokio::task::yield_now().await;
+    assert!(!waiting.is_finished(), "the contender waits for the holder");
+    drop(held);
+    waiting.await.unwrap().unwrap();
+}
