@@ -338,3 +338,110 @@ async fn https_builders_keep_their_settings_and_plain_receivers_are_http() {
         "{err:?}"
     );
 }
+
+/// Whether this machine has IPv6 loopback at all; when not, says so (the `[::1]` assertions
+/// are skipped: no one can listen where nothing exists).
+#[allow(clippy::print_stderr)] // the note says why a check was skipped
+fn has_ipv6_loopback() -> bool {
+    match std::net::TcpListener::bind("[::1]:0") {
+        Ok(_) => true,
+        Err(error) => {
+            eprintln!("note: [::1]:0 cannot be bound here ({error}); skipping the IPv6 checks");
+            false
+        }
+    }
+}
+
+/// Another listener on `[::1]:<port>` is refused: the receiver holds it.
+fn assert_ipv6_side_is_held(port: u16) {
+    let error = std::net::TcpListener::bind(("::1", port))
+        .expect_err("another process could listen on [::1] and receive the localhost redirect");
+    assert_eq!(error.kind(), std::io::ErrorKind::AddrInUse, "{error}");
+}
+
+#[tokio::test]
+async fn a_localhost_receiver_holds_and_serves_ipv6_loopback_too() {
+    let receiver = bind(LoopbackReceiver::builder().redirect_host(RedirectHost::Localhost)).await;
+    let uri = receiver.redirect_uri().to_owned();
+    assert!(uri.starts_with("http://localhost:"), "{uri}");
+    let port = receiver.local_addr().port();
+    if !has_ipv6_loopback() {
+        return;
+    }
+    assert_ipv6_side_is_held(port);
+    // A browser that resolves localhost to ::1 reaches this receiver.
+    let (_, pending) = pending_for(&receiver);
+    let state = pending.state().expose_secret().to_owned();
+    let waiter = tokio::spawn(async move { receiver.wait_for_code(&pending).await });
+    let (status, page) = get(
+        &browser(),
+        &callback(
+            &format!("http://[::1]:{port}/callback"),
+            &[("code", "v6-code"), ("state", &state)],
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(waiter.await.unwrap().unwrap().expose_secret(), "v6-code");
+}
+
+#[tokio::test]
+async fn an_https_localhost_receiver_holds_and_serves_ipv6_loopback_too() {
+    let https = LoopbackReceiver::builder().https().bind().await.unwrap();
+    let der = https.certificate_der().to_vec();
+    let receiver = https.into_receiver();
+    let uri = receiver.redirect_uri().to_owned();
+    assert!(uri.starts_with("https://localhost:"), "{uri}");
+    let port = receiver.local_addr().port();
+    if !has_ipv6_loopback() {
+        return;
+    }
+    assert_ipv6_side_is_held(port);
+    let (_, pending) = pending_for(&receiver);
+    let state = pending.state().expose_secret().to_owned();
+    let waiter = tokio::spawn(async move { receiver.wait_for_code(&pending).await });
+    // `localhost` resolved to ::1, as Chrome does.
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .resolve("localhost", (std::net::Ipv6Addr::LOCALHOST, port).into())
+        .tls_certs_only([reqwest::Certificate::from_der(&der).unwrap()])
+        .build()
+        .unwrap();
+    let (status, page) = get(
+        &client,
+        &callback(&uri, &[("code", "v6-tls-code"), ("state", &state)]),
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        waiter.await.unwrap().unwrap().expose_secret(),
+        "v6-tls-code"
+    );
+}
+
+#[tokio::test]
+async fn a_fixed_localhost_port_taken_on_ipv6_loopback_is_a_bind_error() {
+    if !has_ipv6_loopback() {
+        return;
+    }
+    let squatter = std::net::TcpListener::bind("[::1]:0").unwrap();
+    let port = squatter.local_addr().unwrap().port();
+    let err = LoopbackReceiver::builder()
+        .port(port)
+        .redirect_host(RedirectHost::Localhost)
+        .bind()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, LoopbackError::Bind { address, .. } if address.is_ipv6() && address.port() == port),
+        "{err:?}"
+    );
+    // An IP redirect URI names 127.0.0.1 only, so the browser never goes to [::1].
+    let ip = bind(
+        LoopbackReceiver::builder()
+            .port(port)
+            .redirect_host(RedirectHost::Ip),
+    )
+    .await;
+    assert_eq!(ip.local_addr().port(), port);
+}

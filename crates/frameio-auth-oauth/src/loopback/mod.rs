@@ -7,9 +7,11 @@ mod tls;
 
 pub use redirect::{LoopbackRedirect, NotLoopback};
 
+use std::convert::Infallible;
 use std::fmt;
+use std::io::ErrorKind;
 use std::marker::PhantomData;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -33,6 +35,10 @@ pub const DEFAULT_CALLBACK_PATH: &str = "/callback";
 /// Pause after a failed `accept` (for example too many open files) before trying again.
 const ACCEPT_RETRY_PAUSE: Duration = Duration::from_millis(50);
 
+/// How many free ports a `localhost` receiver on port 0 tries before giving up, when another
+/// process already holds `[::1]` on the port it got for `127.0.0.1`.
+const LOCALHOST_PORT_ATTEMPTS: usize = 8;
+
 /// How the host of the redirect URI is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -42,6 +48,11 @@ pub enum RedirectHost {
     Ip,
     /// `localhost`: what IMS redirect URI patterns use (`https://localhost/...`). The default in
     /// HTTPS mode, where the certificate names `localhost`.
+    ///
+    /// A browser may resolve `localhost` to `::1` first, so the receiver then holds the port on
+    /// both `127.0.0.1` and `[::1]` (another process cannot take the IPv6 side and receive the
+    /// redirect); IPv4 alone only where the machine has no IPv6 loopback. Prefer
+    /// [`Ip`](Self::Ip) wherever the provider allows it (RFC 8252 §8.3).
     Localhost,
 }
 
@@ -167,8 +178,10 @@ impl From<AuthError> for LoginError {
 
 /// Receives the authorization redirect on `http(s)://127.0.0.1:<port>/callback` (RFC 8252).
 ///
-/// - It listens on 127.0.0.0/8 only (by default `127.0.0.1`, on a free port): nothing outside
-///   this machine can reach it.
+/// - It listens on loopback only (by default `127.0.0.1`, on a free port): nothing outside
+///   this machine can reach it. With a `localhost` redirect URI ([`RedirectHost::Localhost`])
+///   it holds the port on `[::1]` too, where a browser may send the redirect, so no other
+///   local process can listen there instead.
 /// - Plain HTTP, or HTTPS with a self-signed `localhost` certificate generated at bind time
 ///   ([`https`](LoopbackReceiverBuilder::https), which binds an [`HttpsLoopbackReceiver`]
 ///   that hands out the certificate and turns into a `LoopbackReceiver`): IMS requires
@@ -213,6 +226,9 @@ impl From<AuthError> for LoginError {
 /// ```
 pub struct LoopbackReceiver {
     listener: TcpListener,
+    /// `[::1]` on the same port, for a `localhost` redirect URI (when the machine has IPv6
+    /// loopback).
+    listener_v6: Option<TcpListener>,
     local_addr: SocketAddr,
     redirect_uri: String,
     path: String,
@@ -256,7 +272,8 @@ impl LoopbackReceiver {
         }
     }
 
-    /// The bound address and port.
+    /// The bound IPv4 address and port. A `localhost` receiver also holds that port on `[::1]`
+    /// when the machine has IPv6 loopback.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
@@ -292,20 +309,12 @@ impl LoopbackReceiver {
             outcome: sender,
         });
         let listener = self.listener;
-        let accept_loop = async {
-            loop {
-                match listener.accept().await {
-                    Ok((stream, _peer)) => {
-                        tokio::spawn(
-                            serve_connection(stream, Arc::clone(&shared))
-                                .instrument(tracing::Span::current()),
-                        );
-                    }
-                    Err(error) => {
-                        tracing::debug!(%error, "accepting a connection failed");
-                        tokio::time::sleep(ACCEPT_RETRY_PAUSE).await;
-                    }
-                }
+        let listener_v6 = self.listener_v6;
+        let accept_v4 = accept_loop(&listener, &shared);
+        let accept_v6 = async {
+            match &listener_v6 {
+                Some(listener) => accept_loop(listener, &shared).await,
+                None => std::future::pending().await,
             }
         };
         let deadline = self.deadline;
@@ -314,7 +323,8 @@ impl LoopbackReceiver {
             tokio::select! {
                 biased;
                 Some(result) = outcome.recv() => result,
-                _ = accept_loop => unreachable_accept_end(),
+                _ = accept_v4 => unreachable_accept_end(),
+                _ = accept_v6 => unreachable_accept_end(),
                 () = sleeper.sleep(deadline) => {
                     tracing::warn!(deadline_ms = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX), "no sign-in response before the deadline");
                     Err(LoopbackError::TimedOut { after: deadline })
@@ -323,6 +333,24 @@ impl LoopbackReceiver {
         }
         .instrument(span)
         .await
+    }
+}
+
+/// Accepts connections on `listener` and serves each; ends only by being dropped.
+async fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) -> Infallible {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _peer)) => {
+                tokio::spawn(
+                    serve_connection(stream, Arc::clone(shared))
+                        .instrument(tracing::Span::current()),
+                );
+            }
+            Err(error) => {
+                tracing::debug!(%error, "accepting a connection failed");
+                tokio::time::sleep(ACCEPT_RETRY_PAUSE).await;
+            }
+        }
     }
 }
 
@@ -447,7 +475,8 @@ impl<M> LoopbackReceiverBuilder<M> {
 
     /// The address to listen on. Only IPv4 loopback addresses (`127.0.0.0/8`) are accepted;
     /// `bind` refuses anything else with [`LoopbackError::NonLoopbackAddress`].
-    /// Default: `127.0.0.1`.
+    /// Default: `127.0.0.1`. With [`RedirectHost::Localhost`] the port is held on `[::1]`
+    /// too.
     #[must_use]
     pub fn address(mut self, address: IpAddr) -> Self {
         self.address = address;
@@ -502,19 +531,21 @@ impl<M> LoopbackReceiverBuilder<M> {
             return Err(LoopbackError::InvalidPath { path: self.path });
         }
         let https = tls.is_some();
-        let address = SocketAddr::from((ip, self.port));
-        let listener = TcpListener::bind(address)
-            .await
-            .map_err(|source| LoopbackError::Bind { address, source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| LoopbackError::Bind { address, source })?;
         let default_host = if https {
             RedirectHost::Localhost
         } else {
             RedirectHost::Ip
         };
-        let host = match self.redirect_host.unwrap_or(default_host) {
+        let redirect_host = self.redirect_host.unwrap_or(default_host);
+        let (listener, listener_v6, local_addr) = match redirect_host {
+            RedirectHost::Ip => {
+                let (listener, local_addr) =
+                    bind_listener(SocketAddr::from((ip, self.port))).await?;
+                (listener, None, local_addr)
+            }
+            RedirectHost::Localhost => bind_localhost(ip, self.port).await?,
+        };
+        let host = match redirect_host {
             RedirectHost::Localhost => "localhost".to_owned(),
             RedirectHost::Ip => ip.to_string(),
         };
@@ -525,9 +556,15 @@ impl<M> LoopbackReceiverBuilder<M> {
             Ok(url) if url.path() == self.path && url.as_str() == redirect_uri => {}
             _ => return Err(LoopbackError::InvalidPath { path: self.path }),
         }
-        tracing::debug!(port = local_addr.port(), https, "loopback receiver bound");
+        tracing::debug!(
+            port = local_addr.port(),
+            https,
+            ipv6 = listener_v6.is_some(),
+            "loopback receiver bound"
+        );
         Ok(LoopbackReceiver {
             listener,
+            listener_v6,
             local_addr,
             redirect_uri,
             path: self.path,
@@ -535,6 +572,66 @@ impl<M> LoopbackReceiverBuilder<M> {
             deadline: self.deadline,
             sleeper: self.sleeper,
         })
+    }
+}
+
+/// Binds one listener; returns it with the address it got.
+async fn bind_listener(address: SocketAddr) -> Result<(TcpListener, SocketAddr), LoopbackError> {
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|source| LoopbackError::Bind { address, source })?;
+    let local_addr = listener
+        .local_addr()
+        .map_err(|source| LoopbackError::Bind { address, source })?;
+    Ok((listener, local_addr))
+}
+
+/// Holds `port` on `ip` and on `[::1]`, for a `localhost` redirect URI: a browser may resolve
+/// `localhost` to `::1` first, and whoever listens there would get the redirect.
+///
+/// - Port 0: when `[::1]` is taken on the port the system gave for `ip`, tries another free
+///   port, up to [`LOCALHOST_PORT_ATTEMPTS`] times; then the last bind error.
+/// - A fixed port: `[::1]` taken is a [`LoopbackError::Bind`] error.
+/// - No IPv6 loopback on this machine (`EADDRNOTAVAIL`, or no IPv6 at all): IPv4 alone, since
+///   no one can listen where nothing exists.
+async fn bind_localhost(
+    ip: Ipv4Addr,
+    port: u16,
+) -> Result<(TcpListener, Option<TcpListener>, SocketAddr), LoopbackError> {
+    let attempts = if port == 0 {
+        LOCALHOST_PORT_ATTEMPTS
+    } else {
+        1
+    };
+    let mut attempt = 1;
+    loop {
+        let (listener, local_addr) = bind_listener(SocketAddr::from((ip, port))).await?;
+        let address_v6 = SocketAddr::from((Ipv6Addr::LOCALHOST, local_addr.port()));
+        match TcpListener::bind(address_v6).await {
+            Ok(listener_v6) => return Ok((listener, Some(listener_v6), local_addr)),
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    ErrorKind::AddrNotAvailable | ErrorKind::Unsupported
+                ) =>
+            {
+                tracing::debug!(%error, "no IPv6 loopback here: the receiver listens on IPv4 only");
+                return Ok((listener, None, local_addr));
+            }
+            Err(source) if attempt < attempts && source.kind() == ErrorKind::AddrInUse => {
+                tracing::debug!(
+                    port = local_addr.port(),
+                    "[::1] is taken on this port; trying another"
+                );
+                attempt += 1;
+            }
+            Err(source) => {
+                return Err(LoopbackError::Bind {
+                    address: address_v6,
+                    source,
+                });
+            }
+        }
     }
 }
 

@@ -9,7 +9,8 @@ use super::{LoopbackError, LoopbackReceiver, RedirectHost};
 use crate::is_loopback_host;
 
 /// A registered redirect URI that a [`LoopbackReceiver`] on this machine can serve:
-/// `http` or `https` on `127.0.0.1` (or another IPv4 loopback address) or `localhost`.
+/// `http` or `https` on `127.0.0.1` (or another IPv4 loopback address) or `localhost` (then
+/// the receiver holds the port on `127.0.0.1` and `[::1]`). Not an `[::1]` literal.
 ///
 /// Without a port (or with port 0) the receiver listens on any free port, and the login uses
 /// the port it got, as RFC 8252 §7.3 has authorization servers allow for loopback redirects.
@@ -68,10 +69,12 @@ impl LoopbackRedirect {
         let host = match host {
             Host::Domain(_) => RedirectHost::Localhost,
             Host::Ipv4(_) => RedirectHost::Ip,
-            // The receiver listens on IPv4 loopback: an `[::1]` redirect would not reach it.
+            // The receiver binds an IPv4 loopback address, and holds `[::1]` only behind a
+            // `localhost` redirect (where a browser may go to `::1` first): an `[::1]` literal
+            // is not served. `127.0.0.1` is the one to register (RFC 8252 §8.3).
             Host::Ipv6(_) => {
                 return Err(refuse(
-                    "names IPv6 loopback, where the receiver does not listen",
+                    "names IPv6 loopback literally; the receiver serves `127.0.0.1` or `localhost` (which it also holds on `[::1]`)",
                 ));
             }
         };
@@ -156,6 +159,7 @@ mod tests {
             ("myapp://callback", "custom scheme"),
             ("https://example.com/callback", "another machine"),
             ("http://[::1]:8000/callback", "IPv6"),
+            ("https://[::1]/callback", "IPv6"),
             ("http://127.0.0.1/callback?x=1", "query"),
             ("not a url", "not a URL"),
         ] {
@@ -174,5 +178,22 @@ mod tests {
         let uri = Url::parse(receiver.redirect_uri()).unwrap();
         assert_ne!(uri.port(), Some(0));
         assert_eq!(uri.path(), "/callback");
+    }
+
+    #[tokio::test]
+    #[allow(clippy::print_stderr)] // the note says why a check was skipped
+    async fn binding_a_localhost_redirect_holds_ipv6_loopback_too() {
+        let receiver = LoopbackRedirect::parse("http://localhost/callback")
+            .unwrap()
+            .bind(Duration::from_secs(1))
+            .await
+            .unwrap();
+        let port = receiver.local_addr().port();
+        if std::net::TcpListener::bind("[::1]:0").is_err() {
+            eprintln!("note: no IPv6 loopback here; skipping the [::1] check");
+            return;
+        }
+        let error = std::net::TcpListener::bind(("::1", port)).unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::AddrInUse, "{error}");
     }
 }
