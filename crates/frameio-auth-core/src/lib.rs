@@ -60,7 +60,8 @@ pub use error::{AuthError, ConfigError, ErrorKind, NeedsLoginReason, ProtocolErr
 pub use key::{KeyError, TokenKey, TokenKeyBuilder};
 pub use oauth::{
     DEFAULT_EXPIRES_IN, MAX_EXPIRES_IN, MAX_RESPONSE_BYTES, OAuthErrorCode, OAuthErrorResponse,
-    parse_error_response, parse_token_response,
+    ParsedTokenResponse, ResponseWarning, parse_error_response, parse_token_response,
+    parse_token_response_with_warnings,
 };
 pub use pkce::{PkceChallenge, RandomnessError};
 pub use policy::{RefreshDecision, RefreshPolicy, RefreshSchedule};

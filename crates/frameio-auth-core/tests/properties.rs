@@ -6,6 +6,7 @@ use std::time::Duration;
 use frameio_auth_core::{
     AccessToken, IdToken, Lifetime, PkceVerifier, RefreshToken, Scope, Scopes, Timestamp, TokenKey,
     TokenSet, TokenType, parse_error_response, parse_token_response,
+    parse_token_response_with_warnings,
 };
 use proptest::prelude::*;
 
@@ -128,6 +129,36 @@ proptest! {
         }
     }
 
+    /// Issue 14, case 4: any response with a non-blank access token and refresh token yields
+    /// a set holding that refresh token, whatever the other fields hold (wrong types, out of
+    /// range values), and never one whose access token outlives a bad `expires_in`.
+    #[test]
+    fn a_response_with_both_tokens_always_keeps_the_refresh_token(
+        access in any::<String>().prop_filter("non-blank", |s| !s.trim().is_empty()),
+        refresh in any::<String>().prop_filter("non-blank", |s| !s.trim().is_empty()),
+        others in prop::collection::btree_map(optional_field(), field_value(), 0..9),
+        at in timestamp(),
+    ) {
+        let mut body: serde_json::Map<String, serde_json::Value> = others.into_iter().collect();
+        body.insert("access_token".to_owned(), access.clone().into());
+        body.insert("refresh_token".to_owned(), refresh.clone().into());
+        let bytes = serde_json::to_vec(&serde_json::Value::Object(body)).unwrap();
+        let parsed = parse_token_response_with_warnings(&bytes, at);
+        prop_assert!(parsed.is_ok(), "{:?}", parsed.err());
+        let parsed = parsed.unwrap();
+        let tokens = &parsed.tokens;
+        prop_assert_eq!(tokens.refresh_token().unwrap().expose_secret(), refresh.as_str());
+        prop_assert_eq!(tokens.access_token().expose_secret(), access.as_str());
+        prop_assert_eq!(tokens.issued_at(), at);
+        prop_assert!(tokens.expires_at().is_some_and(|e| e >= at));
+        if parsed.warnings.iter().any(|w| w.field == "expires_in") {
+            prop_assert!(tokens.is_expired(at));
+        }
+        // The stored form keeps it too.
+        let back = TokenSet::from_stored_json(&tokens.to_stored_json().unwrap()).unwrap();
+        prop_assert_eq!(back.refresh_token().unwrap().expose_secret(), refresh.as_str());
+    }
+
     #[test]
     fn pkce_verifiers_are_valid(len in 0_usize..300) {
         let verifier = PkceVerifier::generate_with_len(len).unwrap();
@@ -205,4 +236,33 @@ fn arbitrary_json() -> impl Strategy<Value = serde_json::Value> {
         prop::collection::btree_map(field_names.prop_map(str::to_owned), value.clone(), 0..9)
             .prop_map(|m| Value::Object(m.into_iter().collect()));
     prop_oneof![value, shaped]
+}
+
+/// The optional fields of a token response, and one unknown field.
+fn optional_field() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("token_type"),
+        Just("expires_in"),
+        Just("refresh_token_expires_in"),
+        Just("id_token"),
+        Just("scope"),
+        Just("sub"),
+        Just("error"),
+        Just("unknown"),
+    ]
+    .prop_map(str::to_owned)
+}
+
+/// Any value an optional field could hold: numbers in and out of range, numeric and other
+/// text, scope-like lists with invalid characters, and any JSON.
+fn field_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::Value;
+    prop_oneof![
+        any_expires_in(),
+        (-5_i64..5).prop_map(Value::from),
+        Just(Value::from("")),
+        Just(Value::from("  ")),
+        "[ -~]{0,40}".prop_map(Value::from),
+        arbitrary_json(),
+    ]
 }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use frameio_auth_core::{
-    AuthError, Clock, ConfigError, ProtocolError, Timestamp, TokenSet, parse_token_response,
+    AuthError, Clock, ConfigError, ProtocolError, Timestamp, TokenSet,
+    parse_token_response_with_warnings,
 };
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Method, StatusCode};
@@ -239,18 +240,32 @@ fn classify(
     sent_at: Timestamp,
 ) -> Result<TokenSet, AuthError> {
     check_status("token", status, body, debug_id.as_deref(), retry_after)?;
-    parse_token_response(body, sent_at).map_err(|source| {
-        let source = match source {
-            ProtocolError::MalformedJson { .. } if !is_json(body) => {
-                ProtocolError::UnexpectedResponse {
-                    status: status.as_u16(),
-                    excerpt: excerpt(body),
+    let parsed = match parse_token_response_with_warnings(body, sent_at) {
+        Ok(parsed) => parsed,
+        Err(source) => {
+            let source = match source {
+                ProtocolError::MalformedJson { .. } if !is_json(body) => {
+                    ProtocolError::UnexpectedResponse {
+                        status: status.as_u16(),
+                        excerpt: excerpt(body),
+                    }
                 }
-            }
-            other => other,
-        };
-        AuthError::Protocol { source, debug_id }
-    })
+                other => other,
+            };
+            return Err(AuthError::Protocol { source, debug_id });
+        }
+    };
+    // An odd optional field falls back rather than losing the response (and with it a
+    // rotated refresh token): say which one, never its value.
+    for warning in &parsed.warnings {
+        tracing::warn!(
+            field = warning.field,
+            fallback = warning.fallback,
+            debug_id = debug_id.as_deref(),
+            "the token response has an unusable optional field; using a fallback"
+        );
+    }
+    Ok(parsed.tokens)
 }
 
 #[cfg(test)]

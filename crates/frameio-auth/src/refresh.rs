@@ -521,8 +521,23 @@ impl Inner {
         if let Some(adopted) = self.save_new(&tokens, basis, lock).await {
             return Ok(adopted);
         }
+        let expired_on_arrival = tokens.is_expired(self.clock.now());
         let cached = Cached::new(tokens, &self.policy, true);
         self.cache.store(Some(Arc::clone(&cached)));
+        if expired_on_arrival {
+            // The set is saved (its refresh token is the live one now, and the next refresh
+            // sends it), but its access token is dead: never serve it. A failure, so the next
+            // attempt waits for the backoff and a server that always answers `expires_in: 0`
+            // cannot drive a refresh loop.
+            return Err(TokenError::from(AuthError::Transient {
+                message: "the token endpoint issued an access token that was already expired \
+                          (expires_in below 1 second); the new set was saved and the next \
+                          refresh uses its refresh token"
+                    .to_owned(),
+                retry_after: None,
+                debug_id: None,
+            }));
+        }
         self.emit(TokenEvent::Refreshed {
             expires_at: cached.tokens.expires_at(),
             adopted: false,

@@ -134,6 +134,72 @@ async fn inside_the_refresh_ahead_window_nobody_waits_for_the_refresh() {
     );
 }
 
+/// Issue 14, case 4: a server that always answers `expires_in: 0` rotates the refresh token
+/// each time. Every new set is saved and the next refresh uses its refresh token, the dead
+/// access token is never served, and the requests follow the failure backoff instead of a
+/// tight loop, however often callers ask.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_answering_expires_in_zero_is_asked_on_the_backoff_not_in_a_loop() {
+    let clock = clock();
+    let store = Arc::new(MemoryStore::new());
+    store.save(&key(), &expired_login(&clock)).await.unwrap();
+    let source = ScriptedSource::new(&clock, Script::ExpiredOnArrival);
+    let manager = TokenManager::builder(Arc::clone(&source))
+        .shared_store(Arc::clone(&store) as Arc<dyn TokenStore>)
+        .clock(clock.clone())
+        .sleeper(clock.paused_sleeper())
+        .jitter_seed(7)
+        .build();
+
+    // Callers ask every 100 ms for ten simulated minutes.
+    let start = clock.now();
+    let period = Duration::from_secs(600);
+    let step = Duration::from_millis(100);
+    let mut asked = 0_usize;
+    while clock.now().saturating_duration_since(start) < period {
+        match manager.access_token().await {
+            Ok(token) => panic!(
+                "served a token expired on arrival: {:?}",
+                token.expires_at()
+            ),
+            Err(error) => assert_eq!(error.kind(), ErrorKind::Transient, "{error}"),
+        }
+        asked += 1;
+        clock.advance(step);
+    }
+    assert_eq!(asked, 6000);
+
+    let times = source.times.lock().unwrap().clone();
+    // Every gap follows the backoff: at least half of min(60 s, 1 s * 2^(n-1)), and at most
+    // all of it plus one caller's step.
+    for (n, pair) in times.windows(2).enumerate() {
+        let gap = pair[1].saturating_duration_since(pair[0]);
+        let nominal = (Duration::from_secs(1) * 2u32.pow(u32::try_from(n).unwrap().min(10)))
+            .min(Duration::from_secs(60));
+        assert!(
+            gap >= nominal / 2 && gap <= nominal + step,
+            "fetch {n}: {gap:?} after the previous for nominal {nominal:?}"
+        );
+    }
+    // 6 doublings (at most 63 s) then one request every 30 to 60 s: not 6000.
+    assert!(
+        (10..=28).contains(&times.len()),
+        "{} requests in ten minutes",
+        times.len()
+    );
+    // Each request carried the refresh token the previous one saved: none was lost or reused.
+    let seen = source.seen.lock().unwrap().clone();
+    for (n, given) in seen.iter().enumerate() {
+        assert_eq!(given.as_deref(), Some(format!("refresh-{n}").as_str()));
+    }
+    assert_eq!(source.spent_reused.load(Ordering::SeqCst), 0);
+    let stored = store.load(&key()).await.unwrap().unwrap();
+    assert_eq!(
+        stored.refresh_token().unwrap().expose_secret(),
+        format!("refresh-{}", times.len())
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transient_failure_serves_the_token_until_it_expires_and_retries_on_the_backoff() {
     let clock = clock();

@@ -74,6 +74,9 @@ pub(crate) fn invalid_grant() -> AuthError {
 pub(crate) enum Script {
     /// Rotate: a new access token and a new refresh token, living one hour.
     Rotate,
+    /// Rotate, but with an access token expired on arrival (`expires_in` 0): a new refresh
+    /// token that must be kept, and an access token that must never be served.
+    ExpiredOnArrival,
     /// Fail with a transient error.
     Transient,
     /// Fail with `invalid_grant`.
@@ -177,6 +180,12 @@ impl TokenSource for ScriptedSource {
                 Some(&format!("{}refresh-{n}", self.prefix)),
                 self.clock.now(),
                 HOUR,
+            )),
+            Script::ExpiredOnArrival => Ok(set(
+                &format!("{}access-{n}", self.prefix),
+                Some(&format!("{}refresh-{n}", self.prefix)),
+                self.clock.now(),
+                Duration::ZERO,
             )),
             Script::Transient => Err(transient()),
             Script::InvalidGrant => Err(invalid_grant()),
