@@ -21,8 +21,9 @@
 //!   missing chunk, unknown version, not ours), nor deletes its chunks: it returns
 //!   [`StoreError::Corrupt`]; [`delete`](TokenStore::delete) removes it.
 //! - **Locking**: [`lock`](TokenStore::lock) takes a per-key in-process mutex, then an OS
-//!   file lock on a lock file in the platform runtime directory (`$XDG_RUNTIME_DIR` on
-//!   Linux, the temporary directory elsewhere), so other processes are excluded too. The
+//!   file lock on a lock file in the user's runtime directory (`$XDG_RUNTIME_DIR` on
+//!   Linux) or local data directory, so other processes are excluded too (see
+//!   [`KeyringStore::default_lock_dir`]; lock files are never opened through links). The
 //!   wait gives up after [`KeyringStore::DEFAULT_LOCK_TIMEOUT`], timed by an injectable
 //!   [`Sleeper`] ([`KeyringStoreBuilder::sleeper`]; Tokio's timer by default).
 //! - **No keyring**: [`KeyringStore::new`] fails with [`StoreError::Unavailable`] whose
@@ -523,7 +524,7 @@ pub struct KeyringStore {
 struct Shared {
     items: Items,
     chunk_size: usize,
-    lock_dir: PathBuf,
+    lock_place: lock::Place,
     lock_timeout: Option<Duration>,
     sleeper: Arc<dyn Sleeper>,
     mutexes: lock::Mutexes,
@@ -556,6 +557,7 @@ impl KeyringStore {
             service: Self::DEFAULT_SERVICE.to_owned(),
             chunk_size: Self::DEFAULT_CHUNK_SIZE,
             lock_dir: None,
+            shared_temp: None,
             lock_timeout: Some(Self::DEFAULT_LOCK_TIMEOUT),
             sleeper: Arc::new(TokioTimer),
             credential_store: None,
@@ -616,7 +618,7 @@ impl KeyringStore {
 
     /// Where the cross-process lock files are.
     pub fn lock_dir(&self) -> &Path {
-        &self.shared.lock_dir
+        &self.shared.lock_place.dir
     }
 
     /// How long `lock` waits before giving up; `None` waits indefinitely.
@@ -624,32 +626,58 @@ impl KeyringStore {
         self.shared.lock_timeout
     }
 
-    /// The default lock directory: `<runtime dir>/frameio-auth/keyring-locks`, the runtime
-    /// directory being `$XDG_RUNTIME_DIR` (per user, private, emptied at logout) where the
-    /// platform has one, else `frameio-auth-<user>` in the temporary directory.
+    /// The default lock directory: `frameio-auth/keyring-locks` in the user's runtime
+    /// directory (`$XDG_RUNTIME_DIR`: per user, private, emptied at logout) where the platform
+    /// has one, else in the user's local data directory. Only when neither is known (no
+    /// home directory) is it `frameio-auth-<user>/frameio-auth/keyring-locks` in the shared
+    /// temporary directory; `frameio-auth-<user>` is then created with mode 0700, and `lock`
+    /// refuses it with [`StoreError::Permission`] unless it belongs to the effective user
+    /// with mode 0700.
     pub fn default_lock_dir() -> PathBuf {
-        let base = directories::BaseDirs::new()
-            .and_then(|dirs| dirs.runtime_dir().map(Path::to_path_buf))
-            .unwrap_or_else(|| {
-                let user = std::env::var("USER")
-                    .or_else(|_| std::env::var("USERNAME"))
-                    .unwrap_or_else(|_| "user".to_owned());
-                let user: String = user
-                    .chars()
-                    .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
-                    .collect();
-                std::env::temp_dir().join(format!("frameio-auth-{user}"))
-            });
-        base.join("frameio-auth").join("keyring-locks")
+        Self::default_lock_place().dir
+    }
+
+    fn default_lock_place() -> lock::Place {
+        let dirs = directories::BaseDirs::new();
+        let private = dirs.as_ref().map(|dirs| {
+            dirs.runtime_dir()
+                .unwrap_or_else(|| dirs.data_local_dir())
+                .to_path_buf()
+        });
+        match private {
+            Some(base) => lock::Place {
+                dir: base.join("frameio-auth").join("keyring-locks"),
+                private_root: None,
+                owner: None,
+            },
+            None => Self::shared_temp_place(&std::env::temp_dir(), None),
+        }
+    }
+
+    /// The lock place in the shared temporary directory `temp`.
+    fn shared_temp_place(temp: &Path, owner: Option<u32>) -> lock::Place {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "user".to_owned());
+        let user: String = user
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+            .collect();
+        let root = temp.join(format!("frameio-auth-{user}"));
+        lock::Place {
+            dir: root.join("frameio-auth").join("keyring-locks"),
+            private_root: Some(root),
+            owner,
+        }
     }
 
     async fn take(&self, name: &str) -> Result<lock::Held, lock::LockFailure> {
-        let dir = self.shared.lock_dir.clone();
-        let path = lock::lock_path(&dir, &self.shared.items.service, name);
+        let place = self.shared.lock_place.clone();
+        let path = lock::lock_path(&place.dir, &self.shared.items.service, name);
         lock::acquire(
             &self.shared.mutexes,
             name,
-            dir,
+            place,
             path,
             self.shared.lock_timeout,
             &*self.shared.sleeper,
@@ -699,6 +727,10 @@ impl KeyringStore {
                 source: None,
             },
             lock::LockFailure::Io(path, source) => Self::lock_io_error(&path, source),
+            lock::LockFailure::Unsafe(path, message) => StoreError::Permission {
+                location: path.display().to_string(),
+                message,
+            },
         })
     }
 
@@ -776,7 +808,7 @@ impl fmt::Debug for KeyringStore {
         f.debug_struct("KeyringStore")
             .field("service", &self.shared.items.service)
             .field("chunk_size", &self.shared.chunk_size)
-            .field("lock_dir", &self.shared.lock_dir)
+            .field("lock_dir", &self.shared.lock_place.dir)
             .field("lock_timeout", &self.shared.lock_timeout)
             .field("sleeper", &self.shared.sleeper)
             .field("backend", &self.shared.items.store.vendor())
@@ -789,6 +821,7 @@ pub struct KeyringStoreBuilder {
     service: String,
     chunk_size: usize,
     lock_dir: Option<PathBuf>,
+    shared_temp: Option<(PathBuf, Option<u32>)>,
     lock_timeout: Option<Duration>,
     sleeper: Arc<dyn Sleeper>,
     credential_store: Option<Arc<CredentialStore>>,
@@ -800,6 +833,7 @@ impl fmt::Debug for KeyringStoreBuilder {
             .field("service", &self.service)
             .field("chunk_size", &self.chunk_size)
             .field("lock_dir", &self.lock_dir)
+            .field("shared_temp", &self.shared_temp)
             .field("lock_timeout", &self.lock_timeout)
             .field("sleeper", &self.sleeper)
             .field("credential_store", &self.credential_store.is_some())
@@ -838,6 +872,17 @@ impl KeyringStoreBuilder {
     #[must_use]
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = Some(timeout);
+        self
+    }
+
+    /// Puts the lock files where the default does when there is no home directory:
+    /// `frameio-auth-<user>/frameio-auth/keyring-locks` in the shared temporary directory
+    /// `temp`, with `frameio-auth-<user>` checked to belong to `owner` (default: the
+    /// effective user) with mode 0700. For tests of that check.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn lock_dir_in_shared_temp(mut self, temp: impl Into<PathBuf>, owner: Option<u32>) -> Self {
+        self.shared_temp = Some((temp.into(), owner));
         self
     }
 
@@ -895,7 +940,15 @@ impl KeyringStoreBuilder {
                     service: self.service,
                 },
                 chunk_size: self.chunk_size,
-                lock_dir: self.lock_dir.unwrap_or_else(KeyringStore::default_lock_dir),
+                lock_place: match (self.lock_dir, self.shared_temp) {
+                    (Some(dir), _) => lock::Place {
+                        dir,
+                        private_root: None,
+                        owner: None,
+                    },
+                    (None, Some((temp, owner))) => KeyringStore::shared_temp_place(&temp, owner),
+                    (None, None) => KeyringStore::default_lock_place(),
+                },
                 lock_timeout: self.lock_timeout,
                 sleeper: self.sleeper,
                 mutexes: lock::Mutexes::default(),
@@ -977,6 +1030,10 @@ impl TokenStore for KeyringStore {
                 waited: self.shared.lock_timeout.unwrap_or_default(),
             },
             lock::LockFailure::Io(path, source) => Self::lock_io_error(&path, source),
+            lock::LockFailure::Unsafe(path, message) => StoreError::Permission {
+                location: path.display().to_string(),
+                message,
+            },
         })?;
         Ok(Box::new(KeyringLock {
             key: key.clone(),

@@ -53,6 +53,69 @@ pub(crate) enum LockFailure {
     Timeout,
     /// The lock file could not be opened or locked.
     Io(PathBuf, io::Error),
+    /// A directory or the lock file is not safe to use (another owner, a mode others can
+    /// write, a symbolic link): the path and what is wrong, with the fix.
+    Unsafe(PathBuf, String),
+}
+
+/// Where the lock files go, and which directory of ours must be private.
+#[derive(Clone, Debug)]
+pub(crate) struct Place {
+    /// The directory of the lock files.
+    pub(crate) dir: PathBuf,
+    /// Set when `dir` is in a shared temporary directory: the first directory of ours under
+    /// it (`frameio-auth-<user>`), which must belong to the effective user with mode 0700.
+    pub(crate) private_root: Option<PathBuf>,
+    /// The owner `private_root` must have; `None` means the effective user. (Tests inject
+    /// another uid to simulate a directory planted by someone else.)
+    pub(crate) owner: Option<u32>,
+}
+
+/// The effective user id.
+#[cfg(unix)]
+fn effective_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// Creates `root` with mode 0700 unless it exists, then refuses it unless it is a real
+/// directory (not a link) owned by `owner` with no group or other permission bit.
+#[cfg(unix)]
+fn ensure_private(root: &Path, owner: Option<u32>) -> Result<(), LockFailure> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    match std::fs::DirBuilder::new().mode(0o700).create(root) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(LockFailure::Io(root.to_path_buf(), e)),
+    }
+    let metadata =
+        std::fs::symlink_metadata(root).map_err(|e| LockFailure::Io(root.to_path_buf(), e))?;
+    let owner = owner.unwrap_or_else(effective_uid);
+    let mode = metadata.mode() & 0o777;
+    let problem = if !metadata.file_type().is_dir() {
+        "is not a directory (a symbolic link or a file)".to_owned()
+    } else if metadata.uid() != owner {
+        format!(
+            "belongs to uid {}, not to this user (uid {owner})",
+            metadata.uid()
+        )
+    } else if mode & 0o077 != 0 {
+        format!("has mode {mode:03o}, not 0700")
+    } else {
+        return Ok(());
+    };
+    Err(LockFailure::Unsafe(
+        root.to_path_buf(),
+        format!(
+            "the keyring lock directory in the shared temporary directory {problem}; another              user may have planted it. Remove it (or, if it is yours, `chmod 700` it), or set              XDG_RUNTIME_DIR or HOME so the locks live in a private directory, or give the              store a private `lock_dir`"
+        ),
+    ))
+}
+
+#[cfg(not(unix))]
+#[allow(clippy::unnecessary_wraps)]
+fn ensure_private(_root: &Path, _owner: Option<u32>) -> Result<(), LockFailure> {
+    // Windows: the temporary directory is per user.
+    Ok(())
 }
 
 /// The lock file for `name` in `dir`: a hash, so any name fits a file name.
@@ -67,7 +130,11 @@ pub(crate) fn lock_path(dir: &Path, service: &str, name: &str) -> PathBuf {
     dir.join(file)
 }
 
-fn open(dir: &Path, path: &Path) -> Result<File, LockFailure> {
+fn open(place: &Place, path: &Path) -> Result<File, LockFailure> {
+    let dir = &place.dir;
+    if let Some(root) = &place.private_root {
+        ensure_private(root, place.owner)?;
+    }
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     let mut options = OpenOptions::new();
@@ -76,14 +143,26 @@ fn open(dir: &Path, path: &Path) -> Result<File, LockFailure> {
     {
         use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
         builder.mode(0o700);
-        options.mode(0o600);
+        // Never through a symbolic link: a planted link would make us create its target.
+        options
+            .mode(0o600)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits().cast_signed());
     }
     builder
         .create(dir)
-        .map_err(|e| LockFailure::Io(dir.to_path_buf(), e))?;
-    options
-        .open(path)
-        .map_err(|e| LockFailure::Io(path.to_path_buf(), e))
+        .map_err(|e| LockFailure::Io(dir.clone(), e))?;
+    options.open(path).map_err(|e| {
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            LockFailure::Unsafe(
+                path.to_path_buf(),
+                "the lock file is a symbolic link, which is never followed; another user may \
+                 have planted it: remove it, or give the store a private `lock_dir`"
+                    .to_owned(),
+            )
+        } else {
+            LockFailure::Io(path.to_path_buf(), e)
+        }
+    })
 }
 
 /// Takes the in-process mutex for `name`, then the OS lock on `path`, before `timeout` runs
@@ -91,7 +170,7 @@ fn open(dir: &Path, path: &Path) -> Result<File, LockFailure> {
 pub(crate) async fn acquire(
     mutexes: &Mutexes,
     name: &str,
-    dir: PathBuf,
+    place: Place,
     path: PathBuf,
     timeout: Option<Duration>,
     sleeper: &dyn Sleeper,
@@ -106,7 +185,7 @@ pub(crate) async fn acquire(
             .await
             .ok_or(LockFailure::Timeout)?,
     };
-    let file = match crate::blocking(move || Ok(open(&dir, &path))).await {
+    let file = match crate::blocking(move || Ok(open(&place, &path))).await {
         Ok(opened) => opened?,
         Err(e) => {
             return Err(LockFailure::Io(

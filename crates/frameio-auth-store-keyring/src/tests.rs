@@ -422,3 +422,117 @@ fn debug_and_errors_show_no_secret() {
     );
     assert!(!format!("{err} {err:?}").contains("very-secret"));
 }
+
+/// A store whose locks go in a simulated shared temporary directory `temp`, with the
+/// private directory's owner checked against `owner` (default: the effective user).
+#[cfg(unix)]
+fn store_in_shared_temp(temp: &std::path::Path, owner: Option<u32>) -> KeyringStore {
+    KeyringStore::builder()
+        .credential_store(keyring_core::mock::Store::new().unwrap())
+        .service(format!("frameio-auth-unit-{}", generation()))
+        .lock_dir_in_shared_temp(temp, owner)
+        .lock_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap()
+}
+
+#[cfg(unix)]
+fn private_root(store: &KeyringStore) -> std::path::PathBuf {
+    store
+        .lock_dir()
+        .parent()
+        .and_then(std::path::Path::parent)
+        .unwrap()
+        .to_path_buf()
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn shared_temp_lock_dir_is_created_private_and_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let temp = tempfile::tempdir().unwrap();
+    let store = store_in_shared_temp(temp.path(), None);
+    let guard = store.lock(&key("shared-temp")).await.unwrap();
+    drop(guard);
+    let mode = std::fs::metadata(private_root(&store))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_shared_temp_lock_dir_others_can_write_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let temp = tempfile::tempdir().unwrap();
+    let store = store_in_shared_temp(temp.path(), None);
+    let root = private_root(&store);
+    std::fs::create_dir(&root).unwrap();
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let Err(err) = store.lock(&key("planted-0777")).await else {
+        panic!("the lock was taken")
+    };
+    assert!(
+        matches!(&err, StoreError::Permission { location, message }
+            if location == &root.display().to_string() && message.contains("777")),
+        "{err:?}"
+    );
+    // Nothing was created inside it.
+    assert!(std::fs::read_dir(&root).unwrap().next().is_none());
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_shared_temp_lock_dir_of_another_owner_is_refused() {
+    let temp = tempfile::tempdir().unwrap();
+    let other = rustix::process::geteuid().as_raw().wrapping_add(1);
+    let store = store_in_shared_temp(temp.path(), Some(other));
+    let Err(err) = store.lock(&key("planted-owner")).await else {
+        panic!("the lock was taken")
+    };
+    assert!(
+        matches!(&err, StoreError::Permission { message, .. } if message.contains("belongs to uid")),
+        "{err:?}"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_symlink_at_the_shared_temp_lock_dir_is_refused() {
+    let temp = tempfile::tempdir().unwrap();
+    let store = store_in_shared_temp(temp.path(), None);
+    let target = temp.path().join("elsewhere");
+    std::fs::create_dir(&target).unwrap();
+    std::os::unix::fs::symlink(&target, private_root(&store)).unwrap();
+    let Err(err) = store.lock(&key("planted-link")).await else {
+        panic!("the lock was taken")
+    };
+    assert!(matches!(err, StoreError::Permission { .. }), "{err:?}");
+    assert!(std::fs::read_dir(&target).unwrap().next().is_none());
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_dangling_symlink_at_the_lock_file_is_not_followed() {
+    let (store, temp) = store(KeyringStore::DEFAULT_CHUNK_SIZE);
+    let key = key("dangling");
+    // Find the lock file's path: take and release the lock once, then replace the file.
+    drop(store.lock(&key).await.unwrap());
+    let lock_file = std::fs::read_dir(store.lock_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "lock"))
+        .unwrap();
+    std::fs::remove_file(&lock_file).unwrap();
+    let target = temp.path().join("created-through-the-link");
+    std::os::unix::fs::symlink(&target, &lock_file).unwrap();
+    let Err(err) = store.lock(&key).await else {
+        panic!("the lock was taken")
+    };
+    assert!(
+        matches!(&err, StoreError::Permission { message, .. } if message.contains("symbolic link")),
+        "{err:?}"
+    );
+    assert!(!target.exists(), "the link's target was created");
+}
