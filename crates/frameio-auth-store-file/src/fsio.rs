@@ -40,22 +40,48 @@ pub(crate) fn io_error(path: &Path, source: io::Error) -> StoreError {
     }
 }
 
-/// Refuses a file or directory that other users can access (any group or other bit), the
-/// way OpenSSH refuses a readable private key.
+/// The effective user id: the owner the store's files and directory must have.
 #[cfg(unix)]
-fn check_mode(path: &Path, metadata: &fs::Metadata, is_dir: bool) -> Result<(), StoreError> {
-    use std::os::unix::fs::PermissionsExt;
+pub(crate) fn effective_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// No owner check off Unix.
+#[cfg(not(unix))]
+pub(crate) fn effective_uid() -> u32 {
+    0
+}
+
+/// Refuses a file or directory that another user owns, or that other users can access (any
+/// group or other bit), the way OpenSSH refuses a readable private key.
+#[cfg(unix)]
+fn check_mode(
+    path: &Path,
+    metadata: &fs::Metadata,
+    is_dir: bool,
+    owner: u32,
+) -> Result<(), StoreError> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     // Any permission bit for the group or others.
     const GROUP_OR_OTHER: u32 = 0o077;
+    let what = if is_dir { "directory" } else { "file" };
+    if metadata.uid() != owner {
+        return Err(StoreError::Permission {
+            location: location(path),
+            message: format!(
+                "the token {what} belongs to uid {}, not to the user running this program \
+                 (uid {owner}); someone else may have planted it: remove it, or `chown` it to \
+                 this user if it is yours, or build the store with `check_permissions(false)` \
+                 to accept it",
+                metadata.uid()
+            ),
+        });
+    }
     let mode = metadata.permissions().mode() & 0o777;
     if mode & GROUP_OR_OTHER == 0 {
         return Ok(());
     }
-    let (what, fix) = if is_dir {
-        ("directory", "700")
-    } else {
-        ("file", "600")
-    };
+    let fix = if is_dir { "700" } else { "600" };
     Err(StoreError::Permission {
         location: location(path),
         message: format!(
@@ -68,17 +94,57 @@ fn check_mode(path: &Path, metadata: &fs::Metadata, is_dir: bool) -> Result<(), 
 
 #[cfg(not(unix))]
 #[allow(clippy::unnecessary_wraps)]
-fn check_mode(_path: &Path, _metadata: &fs::Metadata, _is_dir: bool) -> Result<(), StoreError> {
+fn check_mode(
+    _path: &Path,
+    _metadata: &fs::Metadata,
+    _is_dir: bool,
+    _owner: u32,
+) -> Result<(), StoreError> {
     // Windows: files under the user's local application data inherit its private ACL.
     Ok(())
 }
 
-/// Checks the directory; `Ok(false)` when it does not exist.
-pub(crate) fn check_dir(dir: &Path, check_permissions: bool) -> Result<bool, StoreError> {
+/// The error for a symbolic link where an entry or lock file should be: never followed.
+fn symlink_refused(path: &Path, what: &str) -> StoreError {
+    StoreError::Permission {
+        location: location(path),
+        message: format!(
+            "the {what} is a symbolic link, which the store never follows (someone may have \
+             planted it); replace it with the file itself"
+        ),
+    }
+}
+
+/// Maps a failed open of `path`: a symbolic link (refused by `O_NOFOLLOW`) gets its own
+/// error.
+fn open_error(path: &Path, what: &str, source: io::Error) -> StoreError {
+    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        symlink_refused(path, what)
+    } else {
+        io_error(path, source)
+    }
+}
+
+/// `O_NOFOLLOW`, plus `O_NONBLOCK` when `nonblocking` (so that opening a FIFO never waits
+/// for a writer).
+#[cfg(unix)]
+fn no_follow(options: &mut OpenOptions, nonblocking: bool) {
+    use rustix::fs::OFlags;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut flags = OFlags::NOFOLLOW;
+    if nonblocking {
+        flags |= OFlags::NONBLOCK;
+    }
+    options.custom_flags(flags.bits().cast_signed());
+}
+
+/// Checks the directory; `Ok(false)` when it does not exist. `check` is the owner the
+/// directory must have (and then no group or other bit), or `None` for no check.
+pub(crate) fn check_dir(dir: &Path, check: Option<u32>) -> Result<bool, StoreError> {
     match fs::metadata(dir) {
         Ok(metadata) if metadata.is_dir() => {
-            if check_permissions {
-                check_mode(dir, &metadata, true)?;
+            if let Some(owner) = check {
+                check_mode(dir, &metadata, true, owner)?;
             }
             Ok(true)
         }
@@ -92,8 +158,8 @@ pub(crate) fn check_dir(dir: &Path, check_permissions: bool) -> Result<bool, Sto
 }
 
 /// Creates the directory (and missing parents) with mode 0700 if needed, then checks it.
-pub(crate) fn ensure_dir(dir: &Path, check_permissions: bool) -> Result<(), StoreError> {
-    if check_dir(dir, check_permissions)? {
+pub(crate) fn ensure_dir(dir: &Path, check: Option<u32>) -> Result<(), StoreError> {
+    if check_dir(dir, check)? {
         return Ok(());
     }
     let mut builder = fs::DirBuilder::new();
@@ -104,18 +170,24 @@ pub(crate) fn ensure_dir(dir: &Path, check_permissions: bool) -> Result<(), Stor
         builder.mode(0o700);
     }
     builder.create(dir).map_err(|e| io_error(dir, e))?;
-    check_dir(dir, check_permissions).map(|_| ())
+    check_dir(dir, check).map(|_| ())
 }
 
-/// Reads an entry file without changing it; `Ok(None)` when it does not exist.
+/// Reads an entry file without changing it; `Ok(None)` when it does not exist. Never
+/// through a symbolic link, and never waiting on a FIFO or device: only a regular file is
+/// read. `check` as for [`check_dir`].
 pub(crate) fn read_entry(
     path: &Path,
-    check_permissions: bool,
+    check: Option<u32>,
 ) -> Result<Option<Zeroizing<Vec<u8>>>, StoreError> {
-    let mut file = match File::open(path) {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    no_follow(&mut options, true);
+    let mut file = match options.open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(io_error(path, e)),
+        Err(e) => return Err(open_error(path, "entry file", e)),
     };
     let metadata = file.metadata().map_err(|e| io_error(path, e))?;
     if !metadata.is_file() {
@@ -124,8 +196,8 @@ pub(crate) fn read_entry(
             source: io::Error::other("an entry must be a regular file"),
         });
     }
-    if check_permissions {
-        check_mode(path, &metadata, false)?;
+    if let Some(owner) = check {
+        check_mode(path, &metadata, false, owner)?;
     }
     if metadata.len() > MAX_ENTRY_BYTES {
         return Err(StoreError::Corrupt {
@@ -288,7 +360,7 @@ pub(crate) fn remove(dir: &Path, path: &Path) -> Result<(), StoreError> {
     }
 }
 
-/// Opens (creating, mode 0600) a lock file.
+/// Opens (creating, mode 0600) a lock file, never through a symbolic link.
 pub(crate) fn open_lock_file(path: &Path) -> Result<File, StoreError> {
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
@@ -296,8 +368,11 @@ pub(crate) fn open_lock_file(path: &Path) -> Result<File, StoreError> {
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
+        no_follow(&mut options, false);
     }
-    options.open(path).map_err(|e| io_error(path, e))
+    options
+        .open(path)
+        .map_err(|e| open_error(path, "lock file", e))
 }
 
 /// Moves `path` aside to `<stem>.corrupt-<unix ms>` (never overwriting anything).

@@ -10,9 +10,11 @@
 //!   fsynced, renamed over the entry, and the directory is fsynced. A reader, or the next run
 //!   after a crash, `kill -9` or power cut, sees the old set or the new one, never a mixture.
 //! - **Permissions**: the directory is created 0700 and files 0600 (never loosened and fixed
-//!   afterwards). A file or directory other users can access is refused with
-//!   [`StoreError::Permission`], naming the path and the `chmod` that fixes it, as OpenSSH
-//!   does; [`FileStoreBuilder::check_permissions`]`(false)` turns the check off.
+//!   afterwards). A file or directory other users can access, or that another user owns, is
+//!   refused with [`StoreError::Permission`], naming the path and the fix, as OpenSSH
+//!   does; [`FileStoreBuilder::check_permissions`]`(false)` turns the check off. Entries and
+//!   lock files are never opened through symbolic links, and only regular files are read
+//!   (a FIFO never blocks `load`).
 //! - **Locking**: [`lock`](TokenStore::lock) takes a per-key in-process mutex, then an OS
 //!   file lock (`File::try_lock`) on the key's lock file, held until the guard drops, with a
 //!   deadline ([`FileStore::DEFAULT_LOCK_TIMEOUT`]) timed by an injectable
@@ -142,7 +144,17 @@ struct Shared {
     lock_timeout: Option<Duration>,
     sleeper: Arc<dyn Sleeper>,
     check_permissions: bool,
+    /// The owner files and the directory must have; `None`: the effective user.
+    owner: Option<u32>,
     mutexes: lock::KeyMutexes,
+}
+
+impl Shared {
+    /// The owner to check files and the directory against, `None` when checks are off.
+    fn check(&self) -> Option<u32> {
+        self.check_permissions
+            .then(|| self.owner.unwrap_or_else(fsio::effective_uid))
+    }
 }
 
 impl FileStore {
@@ -172,6 +184,7 @@ impl FileStore {
             lock_timeout: Some(Self::DEFAULT_LOCK_TIMEOUT),
             sleeper: Arc::new(TokioTimer),
             check_permissions: true,
+            owner: None,
         }
     }
 
@@ -285,6 +298,7 @@ pub struct FileStoreBuilder {
     lock_timeout: Option<Duration>,
     sleeper: Arc<dyn Sleeper>,
     check_permissions: bool,
+    owner: Option<u32>,
 }
 
 impl FileStoreBuilder {
@@ -336,12 +350,22 @@ impl FileStoreBuilder {
     }
 
     /// Whether to refuse (with [`StoreError::Permission`]) entry files and a directory that
-    /// other users can access, i.e. with any group or other permission bit (Unix).
+    /// other users can access, i.e. with any group or other permission bit, or that another
+    /// user owns (Unix; the owner must be the effective user).
     /// Default: `true`. Turn it off only where the directory is protected otherwise (for
     /// example a container volume whose mode a platform forces to 0770).
     #[must_use]
     pub fn check_permissions(mut self, check: bool) -> Self {
         self.check_permissions = check;
+        self
+    }
+
+    /// Checks that files and the directory belong to `uid` instead of the effective user.
+    /// For tests that simulate a file planted by another user.
+    #[doc(hidden)]
+    #[must_use]
+    pub fn expected_owner_uid(mut self, uid: u32) -> Self {
+        self.owner = Some(uid);
         self
     }
 
@@ -362,6 +386,7 @@ impl FileStoreBuilder {
                 lock_timeout: self.lock_timeout,
                 sleeper: self.sleeper,
                 check_permissions: self.check_permissions,
+                owner: self.owner,
                 mutexes: lock::KeyMutexes::default(),
             }),
         }
@@ -372,7 +397,7 @@ impl FileStoreBuilder {
 impl TokenStore for FileStore {
     async fn load(&self, key: &TokenKey) -> Result<Option<TokenSet>, StoreError> {
         let dir = self.shared.dir.clone();
-        let check = self.shared.check_permissions;
+        let check = self.shared.check();
         let path = self.entry_path(key);
         let key = key.clone();
         blocking(move || {
@@ -394,7 +419,7 @@ impl TokenStore for FileStore {
         let bytes = fsio::entry_bytes(&json, key);
         drop(json);
         let dir = self.shared.dir.clone();
-        let check = self.shared.check_permissions;
+        let check = self.shared.check();
         let path = self.entry_path(key);
         let stem = naming::stem(key);
         let key = key.clone();
@@ -412,7 +437,7 @@ impl TokenStore for FileStore {
 
     async fn delete(&self, key: &TokenKey) -> Result<(), StoreError> {
         let dir = self.shared.dir.clone();
-        let check = self.shared.check_permissions;
+        let check = self.shared.check();
         let path = self.entry_path(key);
         blocking(move || {
             if !fsio::check_dir(&dir, check)? {
@@ -425,13 +450,13 @@ impl TokenStore for FileStore {
 
     async fn keys(&self) -> Result<Vec<TokenKey>, StoreError> {
         let dir = self.shared.dir.clone();
-        let check = self.shared.check_permissions;
+        let check = self.shared.check();
         blocking(move || list_keys(&dir, check)).await
     }
 
     async fn lock(&self, key: &TokenKey) -> Result<Box<dyn StoreLock>, StoreError> {
         let dir = self.shared.dir.clone();
-        let check = self.shared.check_permissions;
+        let check = self.shared.check();
         let path = self.lock_path(key);
         let location = fsio::location(&path);
         let guard = lock::lock(
@@ -450,7 +475,7 @@ impl TokenStore for FileStore {
     }
 }
 
-fn list_keys(dir: &Path, check: bool) -> Result<Vec<TokenKey>, StoreError> {
+fn list_keys(dir: &Path, check: Option<u32>) -> Result<Vec<TokenKey>, StoreError> {
     if !fsio::check_dir(dir, check)? {
         return Ok(Vec::new());
     }
@@ -504,6 +529,26 @@ mod tests {
             shown.contains("/tmp/x") && shown.contains("lock_timeout"),
             "{shown}"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_entry_file_of_another_owner_is_refused_in_a_directory_of_ours() {
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("entry.json");
+        std::fs::write(&path, b"{}").unwrap();
+        let mut permissions = std::fs::metadata(&path).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o600);
+        std::fs::set_permissions(&path, permissions).unwrap();
+        let me = fsio::effective_uid();
+        assert!(fsio::read_entry(&path, Some(me)).unwrap().is_some());
+        let err = fsio::read_entry(&path, Some(me.wrapping_add(1))).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Permission { message, .. } if message.contains("belongs to uid")),
+            "{err:?}"
+        );
+        // Checks off: read.
+        assert!(fsio::read_entry(&path, None).unwrap().is_some());
     }
 
     #[test]

@@ -376,3 +376,146 @@ async fn an_endless_lock_timeout_takes_the_lock_without_overflowing() {
     drop(held);
     waiting.await.unwrap().unwrap();
 }
+
+/// The lock file of `k`: the one file a lock leaves next to the entry.
+fn lock_file(store: &FileStore, k: &TokenKey) -> std::path::PathBuf {
+    let entry = store.entry_path(k);
+    let stem = entry.file_name().unwrap().to_str().unwrap();
+    let stem = &stem[..stem.find('.').unwrap()];
+    std::fs::read_dir(store.dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p != &entry
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(stem) && n.ends_with(".lock"))
+        })
+        .unwrap()
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_fifo_at_the_entry_path_is_an_error_not_a_hang() {
+    let (_temp, store) = store();
+    let k = key("fifo");
+    store.save(&k, &tokens()).await.unwrap();
+    let path = store.entry_path(&k);
+    std::fs::remove_file(&path).unwrap();
+    let status = std::process::Command::new("mkfifo")
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let Ok(loaded) = tokio::time::timeout(Duration::from_secs(5), store.load(&k)).await else {
+        // Release the blocked reader (a writer opens the FIFO), so the test fails, not hangs.
+        drop(std::fs::OpenOptions::new().write(true).open(&path));
+        panic!("load() hung on a FIFO");
+    };
+    let err = loaded.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Io { source, .. } if source.to_string().contains("regular file")),
+        "{err:?}"
+    );
+    // save refuses it too, promptly, and leaves it in place.
+    let saved = tokio::time::timeout(Duration::from_secs(5), store.save(&k, &tokens()))
+        .await
+        .expect("save() hung on a FIFO");
+    assert!(saved.is_err());
+    assert!(
+        std::fs::symlink_metadata(&path)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+}
+
+#[cfg(unix)]
+use std::os::unix::fs::FileTypeExt as _;
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_symlinked_entry_is_refused() {
+    let (temp, store) = store();
+    let k = key("linked");
+    store.save(&k, &tokens()).await.unwrap();
+    let path = store.entry_path(&k);
+    let elsewhere = temp.path().join("elsewhere.json");
+    std::fs::rename(&path, &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+    let err = store.load(&k).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Permission { message, .. } if message.contains("symbolic link")),
+        "{err:?}"
+    );
+    assert_no_secret(&err.to_string());
+    // Even with the permission checks off: links are never followed.
+    let lax = FileStore::builder()
+        .dir(store.dir())
+        .check_permissions(false)
+        .build()
+        .unwrap();
+    assert!(matches!(
+        lax.load(&k).await,
+        Err(StoreError::Permission { .. })
+    ));
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_dangling_symlink_at_the_lock_file_is_not_followed() {
+    let (temp, store) = store();
+    let k = key("dangling");
+    drop(store.lock(&k).await.unwrap());
+    let lock = lock_file(&store, &k);
+    std::fs::remove_file(&lock).unwrap();
+    let target = temp.path().join("created-through-the-link");
+    std::os::unix::fs::symlink(&target, &lock).unwrap();
+    let Err(err) = store.lock(&k).await else {
+        panic!("the lock was taken through a symbolic link")
+    };
+    assert!(
+        matches!(&err, StoreError::Permission { message, .. } if message.contains("symbolic link")),
+        "{err:?}"
+    );
+    assert!(!target.exists(), "the link's target was created");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn files_and_directories_of_another_owner_are_refused() {
+    let (temp, store) = store();
+    let k = key("owner");
+    store.save(&k, &tokens()).await.unwrap();
+    let other = effective_uid().wrapping_add(1);
+    // The same directory and 0600 file, seen by a store that expects another owner: as if
+    // root loaded a 0600 file planted by another user in a 0700 directory.
+    let strict = FileStore::builder()
+        .dir(temp.path().join("tokens"))
+        .expected_owner_uid(other)
+        .build()
+        .unwrap();
+    let err = strict.load(&k).await.unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Permission { message, .. } if message.contains("belongs to uid")),
+        "{err:?}"
+    );
+    assert!(strict.keys().await.is_err());
+    assert!(strict.save(&k, &tokens()).await.is_err());
+    // `check_permissions(false)` turns the owner check off too.
+    let lax = FileStore::builder()
+        .dir(temp.path().join("tokens"))
+        .expected_owner_uid(other)
+        .check_permissions(false)
+        .build()
+        .unwrap();
+    assert_eq!(lax.load(&k).await.unwrap(), Some(tokens()));
+}
+
+/// The effective uid, read from a file this process just created (it owns it).
+#[cfg(unix)]
+fn effective_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    let file = tempfile::NamedTempFile::new().unwrap();
+    file.as_file().metadata().unwrap().uid()
+}
