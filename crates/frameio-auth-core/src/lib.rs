@@ -65,7 +65,7 @@ pub use oauth::{
 };
 pub use pkce::{PkceChallenge, RandomnessError};
 pub use policy::{RefreshDecision, RefreshPolicy, RefreshSchedule};
-pub use redact::{redact_tokens, redacted_excerpt};
+pub use redact::{redact_known, redact_tokens, redacted_excerpt, redacted_excerpt_known};
 pub use scopes::{Scope, ScopeError, Scopes};
 pub use secret::{
     AccessToken, AuthorizationCode, ClientSecret, CsrfState, DeveloperToken, Fingerprint, IdToken,

@@ -1,6 +1,6 @@
 //! Reading response bodies with a size cap, and quoting them safely in errors.
 
-use frameio_auth_core::redacted_excerpt;
+use frameio_auth_core::redacted_excerpt_known;
 
 /// The longest body excerpt quoted in an error, in characters.
 const EXCERPT_CHARS: usize = 200;
@@ -37,6 +37,12 @@ pub(crate) async fn read_capped(
 /// A short, single-line excerpt of `body` for an error message, with anything token-like
 /// replaced by `[redacted]`.
 pub(crate) fn excerpt(body: &[u8]) -> String {
+    excerpt_known(body, &[])
+}
+
+/// [`excerpt`], with the given secrets of the request in hand (and their encoded forms)
+/// redacted as well.
+pub(crate) fn excerpt_known(body: &[u8], known: &[&str]) -> String {
     let text = String::from_utf8_lossy(body);
     let flat: String = text
         .split(|c: char| c.is_whitespace() || c.is_control())
@@ -46,7 +52,7 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     if flat.is_empty() {
         return "(empty body)".to_owned();
     }
-    redacted_excerpt(&flat, EXCERPT_CHARS)
+    redacted_excerpt_known(&flat, EXCERPT_CHARS, known)
 }
 
 /// Whether `body` is JSON at all (as opposed to HTML, text or garbage).

@@ -4,6 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::prelude::BASE64_STANDARD;
+
 use frameio_auth_core::{
     AuthError, Clock, ConfigError, ProtocolError, Timestamp, TokenSet,
     parse_token_response_with_warnings,
@@ -12,8 +15,9 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use reqwest::{Method, StatusCode};
 use tracing::field::Empty;
 use url::Url;
+use zeroize::Zeroizing;
 
-use crate::body::{excerpt, is_json};
+use crate::body::{excerpt_known, is_json};
 use crate::form::Form;
 use crate::retry::{RetryPolicy, run_with_retries};
 use crate::transport::{Transport, check_status, traced, with_form_body};
@@ -117,10 +121,12 @@ impl TokenClient {
         inner.auth.write_form(&mut form);
         let body = form.encode();
         drop(form);
+        let known = known_secrets(&body, inner.authorization.as_ref());
+        let known: Vec<&str> = known.iter().map(|secret| secret.as_str()).collect();
 
         run_with_retries(
             &inner.transport.retry_context(grant_type),
-            |attempt, timeout| self.attempt(grant_type, &body, attempt, timeout),
+            |attempt, timeout| self.attempt(grant_type, &body, &known, attempt, timeout),
         )
         .await
     }
@@ -130,6 +136,7 @@ impl TokenClient {
         &self,
         grant_type: &'static str,
         body: &str,
+        known: &[&str],
         attempt: u32,
         timeout: Duration,
     ) -> Result<TokenSet, AuthError> {
@@ -142,7 +149,7 @@ impl TokenClient {
             latency_ms = Empty,
             debug_id = Empty,
         );
-        let send = self.send(body, timeout, &span);
+        let send = self.send(body, known, timeout, &span);
         traced(
             &span,
             send,
@@ -155,6 +162,7 @@ impl TokenClient {
     async fn send(
         &self,
         body: &str,
+        known: &[&str],
         timeout: Duration,
         span: &tracing::Span,
     ) -> Result<TokenSet, AuthError> {
@@ -175,6 +183,7 @@ impl TokenClient {
             received.debug_id,
             received.retry_after,
             sent_at,
+            known,
         )
     }
 }
@@ -231,6 +240,54 @@ impl TokenClientBuilder {
     }
 }
 
+/// The secrets a token request sends, for redacting an echo of them from error text: every
+/// form value except the public ones, and the Basic credentials (base64, and decoded).
+fn known_secrets(body: &str, authorization: Option<&HeaderValue>) -> Vec<Zeroizing<String>> {
+    const PUBLIC: [&str; 5] = [
+        "grant_type",
+        "client_id",
+        "scope",
+        "redirect_uri",
+        "resource",
+    ];
+    let mut known: Vec<Zeroizing<String>> = url::form_urlencoded::parse(body.as_bytes())
+        .filter(|(name, _)| !PUBLIC.contains(&name.as_ref()))
+        .map(|(_, value)| Zeroizing::new(value.into_owned()))
+        .collect();
+    let basic = authorization
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            value
+                .get(..6)
+                .filter(|s| s.eq_ignore_ascii_case("basic "))
+                .map(|_| &value[6..])
+        });
+    if let Some(encoded) = basic {
+        let encoded = encoded.trim();
+        known.push(Zeroizing::new(encoded.to_owned()));
+        let decoded = Zeroizing::new(BASE64_STANDARD.decode(encoded).unwrap_or_default());
+        if let Some((_, secret)) = std::str::from_utf8(&decoded)
+            .ok()
+            .and_then(|pair| pair.split_once(':'))
+        {
+            known.push(Zeroizing::new(secret.to_owned()));
+            // Sent form-urlencoded inside the base64: the plain value too.
+            let plain = Zeroizing::new(percent_decode_form(secret));
+            known.push(plain);
+        }
+    }
+    known
+}
+
+/// Form-urlencoding undone (`+` as a space, then percent-decoding, lossy). The encoded text
+/// holds no bare `=` or `&`, so it parses as one name.
+fn percent_decode_form(text: &str) -> String {
+    url::form_urlencoded::parse(text.as_bytes())
+        .next()
+        .map(|(name, _)| name.into_owned())
+        .unwrap_or_default()
+}
+
 /// Turns a complete response into tokens or a typed error.
 fn classify(
     status: StatusCode,
@@ -238,8 +295,16 @@ fn classify(
     debug_id: Option<String>,
     retry_after: Option<Duration>,
     sent_at: Timestamp,
+    known: &[&str],
 ) -> Result<TokenSet, AuthError> {
-    check_status("token", status, body, debug_id.as_deref(), retry_after)?;
+    check_status(
+        "token",
+        status,
+        body,
+        debug_id.as_deref(),
+        retry_after,
+        known,
+    )?;
     let parsed = match parse_token_response_with_warnings(body, sent_at) {
         Ok(parsed) => parsed,
         Err(source) => {
@@ -247,7 +312,7 @@ fn classify(
                 ProtocolError::MalformedJson { .. } if !is_json(body) => {
                     ProtocolError::UnexpectedResponse {
                         status: status.as_u16(),
-                        excerpt: excerpt(body),
+                        excerpt: excerpt_known(body, known),
                     }
                 }
                 other => other,
@@ -271,7 +336,7 @@ fn classify(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use frameio_auth_core::ErrorKind;
+    use frameio_auth_core::{ClientSecret, ErrorKind};
 
     const NOW: Timestamp = Timestamp::from_unix_secs(1_700_000_000);
 
@@ -282,6 +347,7 @@ mod tests {
             Some("dbg-1".to_owned()),
             None,
             NOW,
+            &[],
         )
     }
 
@@ -335,5 +401,56 @@ mod tests {
         );
         let err = run(502, "<html>Bad Gateway</html>").unwrap_err();
         assert!(err.to_string().contains("HTTP 502") && err.to_string().contains("Bad Gateway"));
+    }
+
+    /// Issue 14, case 5: a 502 page echoing the request form, and the Basic credentials.
+    #[test]
+    fn echoed_request_secrets_are_redacted_from_errors() {
+        let secret = ClientSecret::new("sh0rt s3cr3t!");
+        let auth = crate::client_auth::basic_authorization("cid", &secret).unwrap();
+        let body =
+            "grant_type=refresh_token&refresh_token=9fQx7Yk2%2BLmN&client_secret=sh0rt+s3cr3t%21";
+        let known = known_secrets(body, Some(&auth));
+        let known: Vec<&str> = known.iter().map(|k| k.as_str()).collect();
+        let encoded_basic = auth.to_str().unwrap()["Basic ".len()..].to_owned();
+        let echoes = [
+            "upstream said: 9fQx7Yk2+LmN".to_owned(),
+            "upstream said: 9fQx7Yk2%2BLmN".to_owned(),
+            "upstream said: sh0rt s3cr3t!".to_owned(),
+            "upstream said: sh0rt+s3cr3t%21".to_owned(),
+            r#"{"note":"sh0rt s3cr3t!"}"#.to_owned(),
+            format!("upstream said: {encoded_basic}"),
+        ];
+        for echo in echoes {
+            for status in [200, 403, 502] {
+                let page = format!("<html>{echo}</html>");
+                let err = classify(
+                    StatusCode::from_u16(status).unwrap(),
+                    page.as_bytes(),
+                    None,
+                    None,
+                    NOW,
+                    &known,
+                )
+                .unwrap_err();
+                let text = err.to_string();
+                for leak in ["9fQx7Yk2", "s3cr3t", encoded_basic.as_str()] {
+                    assert!(!text.contains(leak), "{status}: {text}");
+                }
+                assert!(text.contains("[redacted]"), "{status}: {text}");
+            }
+        }
+        let oauth = r#"{"error":"invalid_grant","error_description":"bad sh0rt s3cr3t!"}"#;
+        let err = classify(
+            StatusCode::BAD_REQUEST,
+            oauth.as_bytes(),
+            None,
+            None,
+            NOW,
+            &known,
+        )
+        .unwrap_err();
+        assert!(!err.to_string().contains("s3cr3t"), "{err}");
+        assert!(!known.contains(&"refresh_token") && !known.contains(&"cid"));
     }
 }

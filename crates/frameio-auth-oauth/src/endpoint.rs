@@ -524,6 +524,7 @@ fn classify(endpoint: &str, received: Received) -> Result<EndpointResponse, Auth
         &received.body,
         received.debug_id.as_deref(),
         received.retry_after,
+        &[],
     )?;
     Ok(EndpointResponse::from(received))
 }

@@ -8,7 +8,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use frameio_auth_core::{
-    AuthError, Clock, ConfigError, MAX_RESPONSE_BYTES, ProtocolError, Sleeper, parse_error_response,
+    AuthError, Clock, ConfigError, MAX_RESPONSE_BYTES, ProtocolError, Sleeper,
+    parse_error_response, redact_known,
 };
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, StatusCode};
@@ -16,7 +17,7 @@ use tracing::Instrument as _;
 use url::Url;
 
 use crate::TransportSettings;
-use crate::body::{BodyError, excerpt, read_capped};
+use crate::body::{BodyError, excerpt_known, read_capped};
 use crate::retry::{RetryContext, RetryPolicy, parse_retry_after};
 use crate::settings::Proxies;
 
@@ -219,25 +220,34 @@ pub(crate) async fn traced<T>(
 /// The OAuth reading of a complete answer: `Ok` for a 2xx without an OAuth error body;
 /// otherwise the typed error (an OAuth error body, a transient status, a redirect, or an
 /// unexpected answer with a redacted excerpt). `endpoint` names it in messages (`token`).
+/// `known` are the secrets the request sent: an echo of them is redacted from any text quoted.
 pub(crate) fn check_status(
     endpoint: &str,
     status: StatusCode,
     body: &[u8],
     id: Option<&str>,
     retry_after: Option<Duration>,
+    known: &[&str],
 ) -> Result<(), AuthError> {
     let code = status.as_u16();
     let debug_id = || id.map(str::to_owned);
-    let oauth_error = || {
-        parse_error_response(body)
-            .map(|error| AuthError::from_oauth(error, Some(code), debug_id(), retry_after))
+    let excerpt = |body: &[u8]| excerpt_known(body, known);
+    let parsed = || {
+        parse_error_response(body).map(|mut error| {
+            error.description = error
+                .description
+                .map(|text| redact_known(&text, known).into_owned());
+            error
+        })
     };
+    let oauth_error =
+        || parsed().map(|error| AuthError::from_oauth(error, Some(code), debug_id(), retry_after));
     if status.is_success() {
         // Some servers answer 200 with an OAuth error body.
         return oauth_error().map_or(Ok(()), Err);
     }
     if is_transient_status(status) {
-        let detail = parse_error_response(body).map_or_else(|| excerpt(body), |e| e.to_string());
+        let detail = parsed().map_or_else(|| excerpt(body), |e| e.to_string());
         let what = if code == 429 {
             "throttled the request"
         } else {

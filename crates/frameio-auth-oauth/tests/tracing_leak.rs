@@ -15,7 +15,7 @@ use frameio_auth_oauth::{
     AuthorizationRequest, ClientAuth, Grant, LoopbackReceiver, ScopeFormat, SecureUrl, TokenClient,
     TransportSettings,
 };
-use frameio_auth_testkit::tracing_capture::Capture;
+use frameio_auth_testkit::tracing_capture::{Capture, assert_no_secret, basic_credentials};
 
 const CLIENT_SECRET: &str = "LEAKCHECK-client-secret-0123456789";
 const ACCESS_TOKEN: &str = "LEAKCHECK-access-token-0123456789";
@@ -23,6 +23,10 @@ const REFRESH_TOKEN: &str = "LEAKCHECK-refresh-token-0123456789";
 const NEW_REFRESH_TOKEN: &str = "LEAKCHECK-rotated-refresh-0123456789";
 const ID_TOKEN: &str = "LEAKCHECK-id-token-0123456789";
 const CODE: &str = "LEAKCHECK-authorization-code-0123456789";
+/// Short secrets (8 to 16 characters) with characters that encode differently in a form, a
+/// URL and JSON; too short for the old 24-character rule (issue 14, case 5).
+const SHORT_CLIENT_SECRET: &str = "Sh0rt/S3c+r!t";
+const SHORT_REFRESH_TOKEN: &str = "9fQx7Yk2+LmN/4";
 
 fn token_body() -> String {
     format!(
@@ -50,6 +54,7 @@ async fn no_secret_reaches_tracing_output() {
     secrets.extend(client_credentials_with_retries(&clock).await);
     refresh_with_a_dropped_connection_then_invalid_grant(&clock).await;
     secrets.extend(loopback_login_and_code_exchange(&clock).await);
+    secrets.extend(short_secrets_echoed_back(&clock).await);
 
     let output = capture.text();
     if std::env::var_os("SHOW_TRACE").is_some() {
@@ -85,6 +90,42 @@ async fn no_secret_reaches_tracing_output() {
             "`{secret}` leaked into tracing output:\n{output}"
         );
     }
+    // Also percent-encoded, form-encoded and JSON-escaped.
+    assert_no_secret(&output, &secrets);
+}
+
+/// Short secrets, echoed back encoded: a proxy page quoting the form body and the
+/// `Authorization` header, then an OAuth error quoting them as JSON. Both errors are logged.
+async fn short_secrets_echoed_back(clock: &ManualClock) -> Vec<String> {
+    let basic = basic_credentials("cid", SHORT_CLIENT_SECRET);
+    let echo_page = format!(
+        "<html>403 Forbidden. Request: grant_type=refresh_token&refresh_token=9fQx7Yk2%2BLmN%2F4 \
+         Authorization: Basic {basic} secret Sh0rt%2FS3c%2Br%21t</html>"
+    );
+    let echo_json = r#"{"error":"invalid_grant","error_description":"refresh token 9fQx7Yk2+LmN\/4 for secret Sh0rt\/S3c+r!t"}"#;
+    let server = CannedServer::start(vec![reply(403, &[], &echo_page), json(400, echo_json)]).await;
+    let client = TokenClient::builder(
+        SecureUrl::parse(&server.url("/token")).unwrap(),
+        ClientAuth::basic("cid", ClientSecret::new(SHORT_CLIENT_SECRET)),
+    )
+    .transport(
+        TransportSettings::new()
+            .clock(clock.clone())
+            .sleeper(clock.clone()),
+    )
+    .build()
+    .unwrap();
+    let grant = Grant::refresh_token(RefreshToken::new(SHORT_REFRESH_TOKEN));
+    for _ in 0..2 {
+        let err = client.request_token(&grant).await.unwrap_err();
+        tracing::error!(error = %err, debug = ?err, "refresh failed");
+    }
+    assert_eq!(server.count(), 2);
+    vec![
+        SHORT_CLIENT_SECRET.to_owned(),
+        SHORT_REFRESH_TOKEN.to_owned(),
+        basic,
+    ]
 }
 
 /// Basic auth, `client_credentials`: 503 (echoing the secret), 429 with `Retry-After`, success.
