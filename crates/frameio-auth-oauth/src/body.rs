@@ -1,6 +1,7 @@
 //! Reading response bodies with a size cap, and quoting them safely in errors.
 
 use frameio_auth_core::redacted_excerpt_known;
+use zeroize::Zeroizing;
 
 /// The longest body excerpt quoted in an error, in characters.
 const EXCERPT_CHARS: usize = 200;
@@ -16,18 +17,31 @@ pub(crate) enum BodyError {
 
 /// Reads the whole body, but never more than `limit` bytes: a `Content-Length` above the limit
 /// fails before reading anything, and a streamed body fails as soon as it passes the limit.
+///
+/// The body holds tokens: it is wiped when dropped, and so is every smaller buffer it grew
+/// out of (it grows by copying into a new wiping buffer, never by reallocating in place).
 pub(crate) async fn read_capped(
     response: &mut reqwest::Response,
     limit: usize,
-) -> Result<Vec<u8>, BodyError> {
+) -> Result<Zeroizing<Vec<u8>>, BodyError> {
     let announced = response.content_length();
     if announced.is_some_and(|len| usize::try_from(len).map_or(true, |len| len > limit)) {
         return Err(BodyError::TooLarge);
     }
-    let mut body = Vec::with_capacity(announced.map_or(0, |len| usize::try_from(len).unwrap_or(0)));
+    let mut body = Zeroizing::new(Vec::with_capacity(
+        announced.map_or(0, |len| usize::try_from(len).unwrap_or(0)),
+    ));
     while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
-        if body.len().saturating_add(chunk.len()) > limit {
+        let needed = body.len().saturating_add(chunk.len());
+        if needed > limit {
             return Err(BodyError::TooLarge);
+        }
+        if needed > body.capacity() {
+            let mut grown = Zeroizing::new(Vec::with_capacity(
+                needed.max(body.capacity().saturating_mul(2)).min(limit),
+            ));
+            grown.extend_from_slice(&body);
+            body = grown;
         }
         body.extend_from_slice(&chunk);
     }

@@ -421,7 +421,8 @@ pub struct EndpointResponse {
     status: u16,
     debug_id: Option<String>,
     headers: HeaderMap,
-    body: Vec<u8>,
+    /// May hold tokens (user info, a validation answer): wiped when dropped.
+    body: zeroize::Zeroizing<Vec<u8>>,
 }
 
 impl EndpointResponse {
@@ -543,7 +544,7 @@ mod tests {
                 headers: HeaderMap::new(),
                 debug_id: Some("dbg".to_owned()),
                 retry_after: None,
-                body: body.as_bytes().to_vec(),
+                body: body.as_bytes().to_vec().into(),
             },
         )
     }
@@ -605,7 +606,9 @@ mod tests {
             status: 429,
             debug_id: None,
             headers,
-            body: b"{\"message\":\"slow down eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln\"}".to_vec(),
+            body: zeroize::Zeroizing::new(
+                b"{\"message\":\"slow down eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln\"}".to_vec(),
+            ),
         };
         assert_eq!(response.header("X-RateLimit-Limit"), Some("100"));
         assert_eq!(response.header("retry-after"), None);

@@ -79,7 +79,7 @@ pub(crate) struct Received {
     pub(crate) headers: HeaderMap,
     pub(crate) debug_id: Option<String>,
     pub(crate) retry_after: Option<Duration>,
-    pub(crate) body: Vec<u8>,
+    pub(crate) body: zeroize::Zeroizing<Vec<u8>>,
 }
 
 impl Transport {
