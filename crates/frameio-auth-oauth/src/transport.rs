@@ -189,9 +189,12 @@ impl Transport {
 
 /// Adds a form body.
 pub(crate) fn with_form_body(request: RequestBuilder, body: &str) -> RequestBuilder {
+    // The body carries secrets (a client secret, a refresh token, a code and its verifier):
+    // the copy handed to reqwest is wiped when reqwest drops it.
+    let owned = zeroize::Zeroizing::new(body.as_bytes().to_vec());
     request
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(body.to_owned())
+        .body(bytes::Bytes::from_owner(owned))
 }
 
 /// Runs one attempt in `span`: records its latency and logs its outcome (`done` on success,
