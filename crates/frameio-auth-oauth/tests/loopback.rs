@@ -359,20 +359,33 @@ fn assert_ipv6_side_is_held(port: u16) {
     assert_eq!(error.kind(), std::io::ErrorKind::AddrInUse, "{error}");
 }
 
+/// A receiver waiting for its code in a task of its own.
+type Waiter = tokio::task::JoinHandle<Result<frameio_auth_core::AuthorizationCode, LoopbackError>>;
+
+/// For a `localhost` receiver on a machine with IPv6 loopback (else `None`): checks that the
+/// `[::1]` side of its port is held, then waits for the code in a task. Its port, the pending
+/// request's `state`, and the waiting task.
+fn hold_and_wait(receiver: LoopbackReceiver) -> Option<(u16, String, Waiter)> {
+    let port = receiver.local_addr().port();
+    if !has_ipv6_loopback() {
+        return None;
+    }
+    assert_ipv6_side_is_held(port);
+    let (_, pending) = pending_for(&receiver);
+    let state = pending.state().expose_secret().to_owned();
+    let waiter = tokio::spawn(async move { receiver.wait_for_code(&pending).await });
+    Some((port, state, waiter))
+}
+
 #[tokio::test]
 async fn a_localhost_receiver_holds_and_serves_ipv6_loopback_too() {
     let receiver = bind(LoopbackReceiver::builder().redirect_host(RedirectHost::Localhost)).await;
     let uri = receiver.redirect_uri().to_owned();
     assert!(uri.starts_with("http://localhost:"), "{uri}");
-    let port = receiver.local_addr().port();
-    if !has_ipv6_loopback() {
+    let Some((port, state, waiter)) = hold_and_wait(receiver) else {
         return;
-    }
-    assert_ipv6_side_is_held(port);
+    };
     // A browser that resolves localhost to ::1 reaches this receiver.
-    let (_, pending) = pending_for(&receiver);
-    let state = pending.state().expose_secret().to_owned();
-    let waiter = tokio::spawn(async move { receiver.wait_for_code(&pending).await });
     let (status, page) = get(
         &browser(),
         &callback(
@@ -392,14 +405,9 @@ async fn an_https_localhost_receiver_holds_and_serves_ipv6_loopback_too() {
     let receiver = https.into_receiver();
     let uri = receiver.redirect_uri().to_owned();
     assert!(uri.starts_with("https://localhost:"), "{uri}");
-    let port = receiver.local_addr().port();
-    if !has_ipv6_loopback() {
+    let Some((port, state, waiter)) = hold_and_wait(receiver) else {
         return;
-    }
-    assert_ipv6_side_is_held(port);
-    let (_, pending) = pending_for(&receiver);
-    let state = pending.state().expose_secret().to_owned();
-    let waiter = tokio::spawn(async move { receiver.wait_for_code(&pending).await });
+    };
     // `localhost` resolved to ::1, as Chrome does.
     let client = reqwest::Client::builder()
         .no_proxy()
